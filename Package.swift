@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ClusterDNS",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cluster-dns", targets: ["cluster-dns"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibevent",
+            pkgConfig: "libevent",
+            providers: [.apt(["libevent-dev"])]
+        ),
+        .target(
+            name: "CSocketShims",
+            cSettings: [.define("_GNU_SOURCE")]
+        ),
+        .target(name: "DNSWire"),
+        .target(
+            name: "DNSRegistry",
+            dependencies: [
+                "DNSWire",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "DNSAnswer", dependencies: ["DNSWire", "DNSRegistry"]),
+        .target(name: "DNSEventLoop", dependencies: ["CLibevent", "CSocketShims"]),
+        .target(
+            name: "DNSServer",
+            dependencies: [
+                "DNSWire", "DNSRegistry", "DNSAnswer", "DNSEventLoop",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "cluster-dns",
+            dependencies: [
+                "DNSServer", "DNSRegistry", "DNSAnswer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "DNSTestKit", dependencies: ["DNSWire", "DNSRegistry"]),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSTestKit"]),
+        .testTarget(name: "DNSRegistryTests", dependencies: ["DNSRegistry", "DNSTestKit"]),
+        .testTarget(name: "DNSAnswerTests", dependencies: ["DNSAnswer", "DNSRegistry", "DNSWire", "DNSTestKit"]),
+        .testTarget(name: "DNSEventLoopTests", dependencies: ["DNSEventLoop"]),
+        .testTarget(
+            name: "DNSServerTests",
+            dependencies: ["DNSServer", "DNSAnswer", "DNSRegistry", "DNSWire", "DNSTestKit"]
+        ),
+    ]
+)

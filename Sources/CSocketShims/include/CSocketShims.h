@@ -1,0 +1,4 @@
+#ifndef CSOCKETSHIMS_H
+#define CSOCKETSHIMS_H
+int CSocketShims_placeholder(void);
+#endif
