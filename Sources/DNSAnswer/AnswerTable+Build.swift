@@ -1,0 +1,176 @@
+import DNSRegistry
+import DNSWire
+
+extension AnswerTable {
+    /// The most CNAME hops followed inside the cluster zones when compiling an alias's answer.
+    static let maxAliasChain = 10
+    /// Answers are compiled to fit a TCP message with the longest question and an OPT record (RFC 1035 §4.2.2).
+    static let maxCompiledAnswerBytes = 65535 - 12 - 259 - 11
+    /// Types an alias (ExternalName) answer is compiled for with the target's records chased; any other type gets the
+    /// CNAME alone.
+    static let chasedAliasTypes: [RecordType] = [.a, .aaaa, .srv, .txt, .ptr]
+
+    /// Compiles every answer of `snapshot`. `serial` is the SOA serial, which the caller grows on every change.
+    public static func build(
+        from snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32
+    ) -> AnswerTable {
+        var records = ClusterRecords(snapshot: snapshot, configuration: configuration, serial: serial)
+        let collection = records.collect()
+        var compiler = Compiler(collection: collection, ttl: configuration.ttl)
+        for name in collection.order {
+            compiler.compileNode(name)
+        }
+        let authorities =
+            configuration.zones.map { zone in
+                negativeAuthority(apex: zone, isClusterZone: true, configuration: configuration, serial: serial)
+            } + [
+                negativeAuthority(
+                    apex: "in-addr.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
+                negativeAuthority(apex: "ip6.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
+            ]
+        return AnswerTable(
+            serial: serial, configuration: configuration, authorities: authorities, nodes: compiler.nodes,
+            keyBytes: compiler.keyBytes, answers: compiler.answers, answerBytes: compiler.answerBytes,
+            recordEnds: compiler.recordEnds)
+    }
+
+    /// The SOA for negative answers of one zone. Owner, and inside a cluster zone the SOA's own names, point at the
+    /// apex inside the question; the pointer value is a placeholder patched per reply.
+    static func negativeAuthority(
+        apex: Name, isClusterZone: Bool, configuration: AnswerConfiguration, serial: UInt32
+    ) -> Authority {
+        let firstZone = configuration.zones[0]
+        var bytes: [UInt8] = [0xC0, 0x00]
+        var patches = [0]
+        bytes += bigEndian(RecordType.soa.rawValue) + bigEndian(RecordClass.internet.rawValue)
+        bytes += bigEndian(configuration.ttl)
+        let lengthOffset = bytes.count
+        bytes += [0, 0]
+        if isClusterZone {
+            bytes += [2] + Array("ns".utf8) + [3] + Array("dns".utf8)
+            patches.append(bytes.count)
+            bytes += [0xC0, 0x00]
+            bytes += [10] + Array("hostmaster".utf8)
+            patches.append(bytes.count)
+            bytes += [0xC0, 0x00]
+        } else {
+            bytes += (try! firstZone.prepending("dns").prepending("ns")).wire
+            bytes += (try! firstZone.prepending("hostmaster")).wire
+        }
+        for value in [serial, soaRefresh, soaRetry, soaExpire, configuration.ttl] {
+            bytes += bigEndian(value)
+        }
+        let rdataLength = bytes.count - lengthOffset - 2
+        bytes[lengthOffset] = UInt8(rdataLength >> 8)
+        bytes[lengthOffset + 1] = UInt8(rdataLength & 0xFF)
+        return Authority(
+            apex: apex.lowercased().wire, isClusterZone: isClusterZone, negativeSOA: bytes,
+            pointerPatchOffsets: patches)
+    }
+
+    /// Lays nodes and answers out in flat arrays.
+    struct Compiler {
+        let collection: RecordCollection
+        let ttl: UInt32
+        var nodes: [Node] = []
+        var keyBytes: [UInt8] = []
+        var answers: [CompiledAnswer] = []
+        var answerBytes: [UInt8] = []
+        var recordEnds: [UInt32] = []
+
+        init(collection: RecordCollection, ttl: UInt32) {
+            self.collection = collection
+            self.ttl = ttl
+            nodes.reserveCapacity(collection.order.count)
+        }
+
+        mutating func compileNode(_ name: Name) {
+            let node = collection.node(name)!
+            let key = name.wire
+            let keyStart = UInt32(keyBytes.count)
+            keyBytes += key
+            let answersStart = answers.count
+            var fallback: Int32 = -1
+            if let target = node.cnameTarget {
+                let alias = record(owner: name, type: .cname, data: .cname(target))
+                fallback = Int32(appendAnswer(question: name, type: .cname, answer: [alias], additional: []))
+                for type in AnswerTable.chasedAliasTypes {
+                    let chased = chase(target, type: type, visited: [name])
+                    guard !chased.isEmpty else { continue }
+                    appendAnswer(question: name, type: type, answer: [alias] + chased, additional: [])
+                }
+            } else {
+                var everything: [ResourceRecord] = []
+                for type in node.records.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+                    let rrset = node.records[type]!.map { record(owner: name, type: type, data: $0) }
+                    everything += rrset
+                    appendAnswer(question: name, type: type, answer: rrset, additional: node.additionals[type] ?? [])
+                }
+                if !everything.isEmpty {
+                    appendAnswer(question: name, type: .any, answer: everything, additional: [])
+                }
+            }
+            let hash = key.withUnsafeBytes { AnswerTable.hash($0) }
+            nodes.append(
+                Node(
+                    keyStart: keyStart, keyLength: UInt16(key.count), authority: UInt8(node.authority), hash: hash,
+                    answersStart: UInt32(answersStart), answersCount: UInt16(answers.count - answersStart),
+                    fallbackAnswer: fallback))
+        }
+
+        /// The records of `type` at `name`, following aliases inside the collection (RFC 1034 §3.6.2), at most
+        /// `maxAliasChain` hops; a loop ends the chain with what was found so far.
+        func chase(_ name: Name, type: RecordType, visited: Set<Name>) -> [ResourceRecord] {
+            let lowered = name.lowercased()
+            guard visited.count <= AnswerTable.maxAliasChain, !visited.contains(lowered),
+                let node = collection.node(lowered)
+            else { return [] }
+            if let target = node.cnameTarget {
+                let next = chase(target, type: type, visited: visited.union([lowered]))
+                return next.isEmpty ? [] : [record(owner: lowered, type: .cname, data: .cname(target))] + next
+            }
+            return (node.records[type] ?? []).map { record(owner: lowered, type: type, data: $0) }
+        }
+
+        func record(owner: Name, type: RecordType, data: RecordData) -> ResourceRecord {
+            ResourceRecord(name: owner, type: type, recordClass: .internet, ttl: ttl, data: data)
+        }
+
+        /// Writes the records after a question of `question` so compression can point into it, then keeps only the
+        /// record bytes. Records that would overflow a TCP message are left out (a later prefix never refers to them).
+        @discardableResult
+        mutating func appendAnswer(
+            question: Name, type: RecordType, answer: [ResourceRecord], additional: [ResourceRecord]
+        ) -> Int {
+            var writer = WireWriter(prefix: [UInt8](repeating: 0, count: 12))
+            writer.write(Question(name: question, type: type, recordClass: .internet))
+            let start = writer.count
+            let endsStart = recordEnds.count
+            var answerCount = 0
+            var additionalCount = 0
+            var committedEnd = start
+            for (index, rr) in (answer + additional).enumerated() {
+                writer.write(rr)
+                guard writer.count - start <= AnswerTable.maxCompiledAnswerBytes else { break }
+                committedEnd = writer.count
+                recordEnds.append(UInt32(committedEnd - start))
+                if index < answer.count { answerCount += 1 } else { additionalCount += 1 }
+            }
+            answers.append(
+                CompiledAnswer(
+                    type: type.rawValue, answerCount: UInt16(answerCount), additionalCount: UInt16(additionalCount),
+                    bytesStart: UInt32(answerBytes.count), bytesCount: UInt32(committedEnd - start),
+                    recordEndsStart: UInt32(endsStart)))
+            answerBytes += writer.bytes[start..<committedEnd]
+            return answers.count - 1
+        }
+    }
+}
+
+func bigEndian(_ value: UInt16) -> [UInt8] {
+    [UInt8(value >> 8), UInt8(value & 0xFF)]
+}
+
+func bigEndian(_ value: UInt32) -> [UInt8] {
+    [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+}

@@ -1,0 +1,132 @@
+import DNSAnswer
+import DNSEventLoop
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// The server's housekeeping thread: notices changes in the zones directory (inotify, and a slow periodic rescan for
+/// filesystems that send no events), compiles new answer tables, publishes them, and turns SIGINT/SIGTERM into a stop.
+final class ControlLoop: @unchecked Sendable {
+    // @unchecked: every mutable field below is touched only on the control thread, after `start()` hands it over;
+    // `stop()` from other threads goes through `wakeup`, which is thread-safe.
+    private let reloader: ZoneReloader
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private let publish: @Sendable (AnswerTable) -> Void
+    private let onSignal: (@Sendable () -> Void)?
+    private let wakeup = Mutex<Wakeup?>(nil)
+    private let stopRequested = Mutex(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(
+        reloader: ZoneReloader, configuration: ServerConfiguration, logger: Logger,
+        publish: @escaping @Sendable (AnswerTable) -> Void, onSignal: (@Sendable () -> Void)?
+    ) {
+        self.reloader = reloader
+        self.configuration = configuration
+        self.logger = logger
+        self.publish = publish
+        self.onSignal = onSignal
+    }
+
+    func start() throws {
+        let started = DispatchSemaphore(value: 0)
+        let startError = Mutex<Error?>(nil)
+        let thread = Thread { [self] in
+            run { error in
+                startError.withLock { $0 = error }
+                started.signal()
+            }
+            finished.signal()
+        }
+        thread.name = "dns-control"
+        thread.start()
+        started.wait()
+        if let error = startError.withLock({ $0 }) {
+            finished.wait()
+            finished.signal()
+            throw error
+        }
+    }
+
+    func stop() {
+        stopRequested.withLock { $0 = true }
+        wakeup.withLock { $0?.signal() }
+        finished.wait()
+        finished.signal()
+    }
+
+    private func run(started: (Error?) -> Void) {
+        let base: EventBase
+        do {
+            base = try EventBase()
+        } catch {
+            started(error)
+            return
+        }
+        defer { base.close() }
+        var watches: [Watch] = []
+        var timers: [DNSEventLoop.Timer] = []
+        // The debounce timer is replaced, never released from inside its own callback.
+        var pendingReload: DNSEventLoop.Timer?
+        var reloadScheduled = false
+        let directoryWatch = DirectoryWatch()
+        directoryWatch?.watchTree(configuration.zonesDirectory)
+
+        func reload() {
+            reloadScheduled = false
+            do {
+                if let table = try reloader.reload() {
+                    publish(table)
+                }
+            } catch {
+                logger.error("cannot read the zones directory; still serving the last good registry: \(error)")
+            }
+            directoryWatch?.watchTree(configuration.zonesDirectory)
+        }
+
+        do {
+            let wake = try base.makeWakeup { [self] in
+                if stopRequested.withLock({ $0 }) {
+                    base.exit()
+                }
+            }
+            wakeup.withLock { $0 = wake }
+            if let directoryWatch {
+                watches.append(
+                    try base.watchReadable(descriptor: directoryWatch.fileDescriptor) { [self] in
+                        guard directoryWatch.drain(), !reloadScheduled else { return }
+                        reloadScheduled = true
+                        pendingReload = base.schedule(after: configuration.reloadDelay) { reload() }
+                    })
+            } else {
+                logger.warning("inotify is unavailable; the zones directory is rescanned every \(configuration.rescanInterval)")
+            }
+            timers.append(base.schedule(after: configuration.rescanInterval, repeating: true) { reload() })
+            if let onSignal {
+                for signal in [SIGINT, SIGTERM] {
+                    watches.append(
+                        try base.watchSignal(signal) { [logger] in
+                            logger.notice("signal \(signal): stopping")
+                            // Stopping joins this thread, so it must happen on another.
+                            Thread.detachNewThread { onSignal() }
+                        })
+                }
+            }
+        } catch {
+            started(error)
+            return
+        }
+        started(nil)
+        do {
+            try base.dispatch()
+        } catch {
+            logger.error("control loop failed: \(error)")
+        }
+        pendingReload?.cancel()
+        timers.forEach { $0.cancel() }
+        watches.forEach { $0.cancel() }
+        wakeup.withLock { $0 = nil }
+    }
+}

@@ -1,0 +1,153 @@
+import DNSAnswer
+import DNSEventLoop
+import DNSWire
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// The whole server: sockets, workers, and the control loop that watches the zones directory and signals.
+///
+/// `start()` binds every address (UDP and TCP on the same port; port 0 picks one), loads the registry, and starts one
+/// worker per thread, each with its own SO_REUSEPORT sockets. The control loop runs on a thread of its own, so
+/// reading manifests and compiling tables never delays an answer.
+public final class Server: Sendable {
+    public enum State: Sendable, Equatable {
+        case idle
+        case running
+        case stopped
+    }
+
+    public enum StartError: Error, CustomStringConvertible {
+        case cannotListen(SocketAddress, IOError)
+        case zones(String)
+        case alreadyStarted
+
+        public var description: String {
+            switch self {
+            case .cannotListen(let address, let error):
+                let hint = error.errno == EACCES ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)" : ""
+                return "cannot listen on \(address): \(error)\(hint)"
+            case .zones(let reason): return reason
+            case .alreadyStarted: return "the server was already started"
+            }
+        }
+    }
+
+    private struct Running {
+        var workers: [Worker]
+        var control: ControlLoop
+        var addresses: [SocketAddress]
+    }
+
+    public let configuration: ServerConfiguration
+    private let logger: Logger
+    private let running = Mutex<Running?>(nil)
+    private let stateBox = Mutex(State.idle)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public var state: State { stateBox.withLock { $0 } }
+
+    /// The addresses actually served, with the ports the kernel chose for port 0.
+    public var boundAddresses: [SocketAddress] {
+        running.withLock { $0?.addresses ?? [] }
+    }
+
+    /// The counters of every worker, added up (at most a second old).
+    public var counters: WorkerCounters {
+        running.withLock { $0?.workers.map(\.currentCounters).reduce(WorkerCounters(), +) ?? WorkerCounters() }
+    }
+
+    /// Binds, loads the zones and starts serving. With `handlingSignals`, SIGINT and SIGTERM stop the server.
+    public func start(handlingSignals: Bool = false) throws {
+        guard stateBox.withLock({ $0 }) == .idle else { throw StartError.alreadyStarted }
+        let (sockets, addresses) = try bindAll()
+        let reloader = ZoneReloader(
+            path: configuration.zonesDirectory, configuration: configuration.answers, logger: logger)
+        let table: AnswerTable?
+        do {
+            table = try reloader.reload()
+        } catch {
+            sockets.joined().forEach { $0.close() }
+            throw StartError.zones("\(error)")
+        }
+        var workers: [Worker] = []
+        do {
+            for (index, workerSockets) in sockets.enumerated() {
+                let worker = Worker(index: index)
+                try worker.start(
+                    sockets: workerSockets, zones: configuration.answers.zones, table: table,
+                    tcpIdleTimeout: configuration.tcpIdleTimeout, logger: logger)
+                workers.append(worker)
+            }
+        } catch {
+            workers.forEach { $0.stop() }
+            sockets.joined().forEach { $0.close() }
+            throw error
+        }
+        let startedWorkers = workers
+        let publish: @Sendable (AnswerTable) -> Void = { table in
+            for worker in startedWorkers { worker.publish(table) }
+        }
+        var onSignal: (@Sendable () -> Void)?
+        if handlingSignals {
+            onSignal = { [weak self] in self?.stop() }
+        }
+        let control = ControlLoop(
+            reloader: reloader, configuration: configuration, logger: logger, publish: publish, onSignal: onSignal)
+        do {
+            try control.start()
+        } catch {
+            workers.forEach { $0.stop() }
+            throw error
+        }
+        running.withLock { $0 = Running(workers: workers, control: control, addresses: addresses) }
+        stateBox.withLock { $0 = .running }
+        for address in addresses {
+            logger.notice("listening on \(address) (udp, tcp) with \(workers.count) worker(s)")
+        }
+    }
+
+    /// Stops the control loop and every worker, closing all sockets. Idempotent.
+    public func stop() {
+        guard let current = running.withLock({ box in defer { box = nil }; return box }) else { return }
+        current.control.stop()
+        current.workers.forEach { $0.stop() }
+        stateBox.withLock { $0 = .stopped }
+        logger.notice("stopped")
+        stopped.signal()
+    }
+
+    /// Blocks until `stop()` is called (by a signal when started with `handlingSignals`).
+    public func waitUntilStopped() {
+        stopped.wait()
+        stopped.signal()
+    }
+
+    /// Per worker, a UDP and a TCP socket for every listen address; all on the port the first one got.
+    private func bindAll() throws -> (sockets: [[BoundSocket]], addresses: [SocketAddress]) {
+        var perWorker = [[BoundSocket]](repeating: [], count: max(1, configuration.threads))
+        var addresses: [SocketAddress] = []
+        func closeAll() { perWorker.joined().forEach { $0.close() } }
+        for address in configuration.listenAddresses {
+            do {
+                let first = try BoundSocket.bindUDPAndTCP(address)
+                let resolved = address.withPort(first.udp.localAddress.port)
+                perWorker[0] += [first.udp, first.tcp]
+                for worker in 1..<perWorker.count {
+                    perWorker[worker] += [try BoundSocket.bindUDP(resolved), try BoundSocket.bindTCP(resolved)]
+                }
+                addresses.append(resolved)
+            } catch {
+                closeAll()
+                throw StartError.cannotListen(address, error)
+            }
+        }
+        return (perWorker, addresses)
+    }
+}

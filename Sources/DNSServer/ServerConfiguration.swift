@@ -1,0 +1,44 @@
+import DNSAnswer
+import DNSEventLoop
+import DNSWire
+import Glibc
+
+/// Everything the server needs to run, already validated: the command line and, later, the config file build one.
+public struct ServerConfiguration: Sendable {
+    /// Manifest directory (`--zones`).
+    public var zonesDirectory: String
+    /// Addresses to serve DNS on, UDP and TCP each (`--listen`).
+    public var listenAddresses: [SocketAddress]
+    public var answers: AnswerConfiguration
+    /// Worker threads, each with its own event loop and sockets (`--threads`).
+    public var threads: Int
+    /// RFC 7766 §6.2.3: idle TCP connections are closed after this long.
+    public var tcpIdleTimeout: Duration
+    /// How long to wait after a change in the zones directory before reading it, so that an editor's or `kubectl
+    /// cp`'s burst of writes is read once.
+    public var reloadDelay: Duration
+
+    /// Without inotify events (some filesystems never send them) the directory is still checked this often.
+    public var rescanInterval: Duration
+
+    public init(
+        zonesDirectory: String = "zones",
+        listenAddresses: [SocketAddress],
+        answers: AnswerConfiguration = AnswerConfiguration(),
+        threads: Int = ServerConfiguration.defaultThreads,
+        tcpIdleTimeout: Duration = .seconds(10),
+        reloadDelay: Duration = .milliseconds(100),
+        rescanInterval: Duration = .seconds(5)
+    ) {
+        self.zonesDirectory = zonesDirectory
+        self.listenAddresses = listenAddresses
+        self.answers = answers
+        self.threads = threads
+        self.tcpIdleTimeout = tcpIdleTimeout
+        self.reloadDelay = reloadDelay
+        self.rescanInterval = rescanInterval
+    }
+
+    /// One worker per online core.
+    public static var defaultThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}
