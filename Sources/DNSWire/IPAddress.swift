@@ -15,7 +15,9 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Parses the dashed form used in pod and endpoint labels (`10-244-1-5`, `fd00--1`).
+    /// Text that already holds `.` or `:` is not in the dashed form and gives `nil`.
     public init?(dashed text: some StringProtocol) {
+        guard !text.contains("."), !text.contains(":") else { return nil }
         let dotted = String(text.map { $0 == "-" ? "." : $0 })
         if let v4 = IPv4Address(dotted) {
             self = .v4(v4)

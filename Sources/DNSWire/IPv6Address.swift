@@ -35,7 +35,10 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
                     groups.append(UInt16(v4.value & 0xFFFF))
                     continue
                 }
-                guard (1...4).contains(part.count), let group = UInt16(part, radix: 16) else { return nil }
+                // Hex digits only: `UInt16(_:radix:)` alone would also take a sign (`+1::`).
+                guard (1...4).contains(part.count), part.allSatisfy(\.isHexDigit), part.allSatisfy(\.isASCII),
+                    let group = UInt16(part, radix: 16)
+                else { return nil }
                 groups.append(group)
             }
         }
@@ -56,8 +59,22 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
         (0..<4).map { UInt16(high >> (48 - 16 * $0) & 0xFFFF) } + (0..<4).map { UInt16(low >> (48 - 16 * $0) & 0xFFFF) }
     }
 
-    /// RFC 5952 canonical text: lower case, no leading zeros, the longest run (of two or more) of zero groups as `::`.
+    /// RFC 5952 canonical text: lower case, no leading zeros, the longest run (of two or more) of zero groups as `::`
+    /// (the first such run on a tie), and IPv4-mapped addresses as `::ffff:192.0.2.1` (RFC 5952 §5).
     public var description: String {
+        if isIPv4Mapped {
+            return "::ffff:" + IPv4Address(UInt32(truncatingIfNeeded: low)).description
+        }
+        return hexText
+    }
+
+    /// `::ffff:0:0/96` (RFC 4291 §2.5.5.2).
+    public var isIPv4Mapped: Bool {
+        high == 0 && low >> 32 == 0xFFFF
+    }
+
+    /// RFC 5952 text with hexadecimal groups only, also for IPv4-mapped addresses.
+    private var hexText: String {
         let groups = self.groups
         var bestStart = -1
         var bestLength = 1
@@ -82,9 +99,10 @@ public struct IPv6Address: Hashable, Sendable, Comparable, CustomStringConvertib
         return hex(groups[0..<bestStart]) + "::" + hex(groups[(bestStart + bestLength)...])
     }
 
-    /// The form Kubernetes uses in DNS labels: canonical text with `:` replaced by `-` (`fd00--1`).
+    /// The form Kubernetes uses in DNS labels: canonical hexadecimal text with `:` replaced by `-` (`fd00--1`). Never
+    /// the dotted form, whose dots would split the label.
     public var dashed: String {
-        description.replacingOccurrences(of: ":", with: "-")
+        hexText.replacingOccurrences(of: ":", with: "-")
     }
 
     /// Full-nibble `ip6.arpa.` name (RFC 3596 §2.5).

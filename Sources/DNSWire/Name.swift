@@ -55,6 +55,9 @@ public struct Name: Sendable, CustomStringConvertible {
                 if let value = Name.decimalEscape(bytes, at: index) {
                     current.append(value)
                     index += 3
+                } else if bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                    // A digit after `\` starts `\DDD`, which needs exactly three digits and a value up to 255.
+                    throw .badEscape
                 } else {
                     current.append(bytes[index])
                     index += 1

@@ -30,7 +30,7 @@ public struct RecordType: RawRepresentable, Hashable, Sendable, CustomStringConv
         let upper = mnemonic.uppercased()
         if let known = RecordType.mnemonics.first(where: { $0.1 == upper }) {
             self = known.0
-        } else if upper.hasPrefix("TYPE"), let value = UInt16(upper.dropFirst(4)) {
+        } else if upper.hasPrefix("TYPE"), let value = decimalValue(upper.dropFirst(4)) {
             self.init(rawValue: value)
         } else {
             return nil
@@ -55,6 +55,20 @@ public struct RecordClass: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let none = RecordClass(rawValue: 254)
     public static let any = RecordClass(rawValue: 255)
 
+    /// `IN`, `CH`, `NONE`, `ANY` or the RFC 3597 form `CLASS3`.
+    public init?(mnemonic: String) {
+        switch mnemonic.uppercased() {
+        case "IN": self = .internet
+        case "CH": self = .chaos
+        case "NONE": self = .none
+        case "ANY": self = .any
+        case let upper where upper.hasPrefix("CLASS"):
+            guard let value = decimalValue(upper.dropFirst(5)) else { return nil }
+            self.init(rawValue: value)
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .internet: "IN"
@@ -64,4 +78,12 @@ public struct RecordClass: RawRepresentable, Hashable, Sendable, CustomStringCon
         default: "CLASS\(rawValue)"
         }
     }
+}
+
+/// Plain decimal digits only: `UInt16("+1")` would also accept a sign, which no mnemonic has.
+private func decimalValue(_ text: Substring) -> UInt16? {
+    guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+        return nil
+    }
+    return UInt16(text)
 }
