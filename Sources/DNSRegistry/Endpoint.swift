@@ -1,0 +1,30 @@
+import DNSWire
+
+/// One endpoint of an EndpointSlice (or one address of a legacy v1 Endpoints subset).
+///
+/// The conditions are stored with the Kubernetes defaults for a missing value already applied: `ready` and `serving`
+/// default to true, `terminating` to false (discovery.k8s.io/v1 `EndpointConditions`).
+public struct Endpoint: Sendable, Hashable {
+    /// One address in practice; Kubernetes allows up to 100 and consumers use the first.
+    public var addresses: [IPAddress]
+    public var ready: Bool
+    public var serving: Bool
+    public var terminating: Bool
+    /// An RFC 1123 label; when set, the endpoint is also published as `hostname.service.namespace.svc.zone`.
+    public var hostname: String?
+    public var nodeName: String?
+    public var targetRef: ObjectReference?
+
+    public init(
+        addresses: [IPAddress], ready: Bool = true, serving: Bool = true, terminating: Bool = false,
+        hostname: String? = nil, nodeName: String? = nil, targetRef: ObjectReference? = nil
+    ) {
+        self.addresses = addresses
+        self.ready = ready
+        self.serving = serving
+        self.terminating = terminating
+        self.hostname = hostname
+        self.nodeName = nodeName
+        self.targetRef = targetRef
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The manifests in a directory tree, as a registry: the bundled `zones/`, or a ConfigMap mounted into the pod.
+///
+/// Every `*.yaml`, `*.yml` and `*.json` below the directory counts. Names starting with a dot are not listed, but
+/// symlinks are followed: a ConfigMap volume shows each key as `name -> ..data/name`, with `..data` a link to a
+/// hidden timestamped directory that Kubernetes swaps atomically on update. A file reached by two names is read once.
+///
+/// Each `scan()` stats every file and re-reads only those whose fingerprint changed. A file that fails to parse keeps
+/// contributing its last good objects (none if it never parsed), so a half-saved edit doesn't empty the cluster;
+/// its error is logged once per distinct content. When files declare the same object, the file whose path sorts
+/// last wins, with a warning.
+public final class ManifestDirectory: Sendable {
+    public let path: String
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    /// Larger than any real manifest set (the API server caps one object at 1.5 MB); bounds what a scan holds in
+    /// memory when something else lands in the directory.
+    public static let maxFileSize: Int64 = 64 << 20
+    /// Far deeper than any ConfigMap volume or hand-made tree; stops a pathological tree from making scans slow.
+    public static let maxDirectoryDepth = 32
+    /// How recent a modification time must be for a file to be read again on the next scan whatever its
+    /// fingerprint: file times come from a clock that ticks every few milliseconds on Linux (every 2 s on FAT), so
+    /// two writes of the same size within one tick leave the same fingerprint.
+    static let racyWindowSeconds: Int64 = 2
+    static let manifestExtensions: Set<String> = ["yaml", "yml", "json"]
+
+    public init(path: String, logger: Logger) {
+        self.path = path
+        self.logger = logger
+    }
+
+    private struct State {
+        var files: [String: FileState] = [:]
+        /// `nil` until the first scan.
+        var snapshot: RegistrySnapshot?
+        /// Descriptions of the duplicate definitions already warned about, so that each is logged once.
+        var warnedDuplicates: Set<String> = []
+    }
+
+    private struct FileState {
+        var fingerprint: FileFingerprint
+        /// The bytes last read, hashed, to tell a rewrite with the same content from a real change.
+        var contentHash: Int?
+        /// Modified so recently that a write within the same timestamp tick could still follow unseen: the next
+        /// scan reads the file again even if its fingerprint didn't move (git's "racy clean" problem).
+        var racy = false
+        /// What the file declared when it last parsed; empty when it never did.
+        var declarations: [ManifestParser.Declaration] = []
+        var error: ManifestError?
+        /// The content whose error was last logged, so that a file that fails the same way is not logged again.
+        var loggedErrorContent: Int?
+    }
+
+    /// Reads what changed since the last scan and returns the registry. Cheap when nothing changed: one `stat` per
+    /// file and directory, and no reads but of files modified in the last `racyWindowSeconds`.
+    public func scan() throws(ManifestDirectoryError) -> ManifestScan {
+        var listing = try list()
+        return state.withLock { state in
+            var parsedFiles = 0
+            var readFiles = 0
+            var anyChange = state.snapshot == nil
+            let now = Int64(Date().timeIntervalSince1970)
+            for (path, fingerprint) in listing.files {
+                let known = state.files[path]
+                if let known, known.fingerprint == fingerprint, !known.racy { continue }
+                let content = read(path: path, size: fingerprint.size)
+                readFiles += 1
+                let contentHash = try? Self.hash(content.get())
+                var file = known ?? FileState(fingerprint: fingerprint)
+                file.fingerprint = fingerprint
+                file.racy = fingerprint.modified.seconds >= now - Self.racyWindowSeconds
+                if known != nil, contentHash != nil, contentHash == known?.contentHash {
+                    // Touched, or re-checked while racy, but the same bytes: nothing to parse.
+                    state.files[path] = file
+                    continue
+                }
+                file.contentHash = contentHash
+                parsedFiles += 1
+                anyChange = true
+                load(path: path, content: content, into: &file)
+                state.files[path] = file
+            }
+            let listed = Set(listing.files.map(\.path))
+            for path in state.files.keys where !listed.contains(path) {
+                state.files[path] = nil
+                anyChange = true
+                logger.info("manifest file removed", metadata: ["path": "\(path)"])
+            }
+
+            var changed = false
+            if anyChange {
+                let snapshot = merge(&state)
+                changed = state.snapshot != snapshot
+                state.snapshot = snapshot
+            }
+            listing.errors += state.files.keys.sorted().compactMap { state.files[$0]?.error }
+            var scan = ManifestScan(
+                changed: changed, snapshot: state.snapshot ?? .empty, errors: listing.errors,
+                files: listing.files.count, parsedFiles: parsedFiles)
+            scan.readFiles = readFiles
+            return scan
+        }
+    }
+
+    // MARK: - Reading
+
+    private func read(path: String, size: Int64) -> Result<Data, ManifestError> {
+        guard size <= Self.maxFileSize else {
+            return .failure(ManifestError(path: path, line: 0, reason: "is larger than \(Self.maxFileSize >> 20) MiB"))
+        }
+        do {
+            return .success(try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            return .failure(ManifestError(path: path, line: 0, reason: "cannot be read: \(error.localizedDescription)"))
+        }
+    }
+
+    /// A hash of every byte (`Data`'s own hash looks at 80 bytes at most).
+    private static func hash(_ data: Data) -> Int {
+        var hasher = Hasher()
+        data.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
+    }
+
+    private func load(path: String, content: Result<Data, ManifestError>, into file: inout FileState) {
+        let outcome: Result<[ManifestParser.Declaration], ManifestError>
+        do throws(ManifestError) {
+            let text = try text(of: try content.get(), path: path)
+            outcome = .success(try ManifestParser.declarations(in: text, path: path))
+        } catch {
+            outcome = .failure(error)
+        }
+        switch outcome {
+        case .success(let declarations):
+            if let previous = file.error {
+                logger.notice("manifest file fixed", metadata: ["path": "\(path)", "was": "\(previous.reason)"])
+            }
+            file.declarations = declarations
+            file.error = nil
+            file.loggedErrorContent = nil
+        case .failure(let error):
+            file.error = error
+            var hasher = Hasher()
+            hasher.combine(error)
+            hasher.combine(file.contentHash)
+            let errorContent = hasher.finalize()
+            if file.loggedErrorContent != errorContent {
+                file.loggedErrorContent = errorContent
+                let kept = file.declarations.isEmpty ? "it contributes no objects" : "keeping its last good objects"
+                logger.error("\(error) (\(kept))")
+            }
+        }
+    }
+
+    /// The file as UTF-8 text, as YAML 1.2 and JSON require; the first bad byte is reported with its line.
+    private func text(of content: Data, path: String) throws(ManifestError) -> String {
+        let bytes = [UInt8](content)
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var line = 1
+        // Find the first invalid sequence by decoding until the decoder fails.
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        decoding: while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar):
+                if scalar == "\n" { line += 1 }
+            case .emptyInput, .error:
+                break decoding
+            }
+        }
+        throw ManifestError(path: path, line: line, reason: "is not UTF-8 text")
+    }
+
+    // MARK: - Merging
+
+    /// Every file's objects, later paths replacing earlier ones' definitions of the same object.
+    private func merge(_ state: inout State) -> RegistrySnapshot {
+        var owners: [RegistryObjectKey: [RegistryObject]] = [:]
+        /// `path:line` of every definition, in path order.
+        var definedAt: [RegistryObjectKey: [String]] = [:]
+        for path in state.files.keys.sorted() {
+            for declaration in state.files[path]!.declarations {
+                owners[declaration.key] = declaration.objects
+                definedAt[declaration.key, default: []].append("\(path):\(declaration.line)")
+            }
+        }
+        var duplicates: Set<String> = []
+        for (key, places) in definedAt where places.count > 1 {
+            duplicates.insert(
+                "\(key) is defined more than once (\(places.joined(separator: ", "))); the one at \(places.last!) wins")
+        }
+        for duplicate in duplicates.subtracting(state.warnedDuplicates).sorted() {
+            logger.warning("\(duplicate)")
+        }
+        state.warnedDuplicates = duplicates
+        return RegistrySnapshot(objects: owners.keys.sorted().flatMap { owners[$0]! })
+    }
+}
