@@ -1,0 +1,11 @@
+/// Answers one DNS message; called by `UDPService` and `TCPService` on their base's thread.
+///
+/// The services are generic over the handler, so each call is a direct (witness-table) call: no existential box and no
+/// closure per query. A handler must not keep the buffers past the call; they are reused for the next query.
+public protocol QueryHandler: AnyObject {
+    /// Writes the reply to `query` into `response` (its count is the most that may be sent: 65535 for TCP, the UDP
+    /// buffer size for UDP) and returns the reply's length; 0 means drop silently.
+    func respond(
+        to query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, transport: QueryTransport
+    ) -> Int
+}
