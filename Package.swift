@@ -48,14 +48,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "DNSTestKit", dependencies: ["DNSWire", "DNSRegistry"]),
+        .target(
+            name: "DNSTestKit",
+            dependencies: ["DNSWire", "DNSRegistry", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSTestKit"]),
         .testTarget(name: "DNSRegistryTests", dependencies: ["DNSRegistry", "DNSTestKit"]),
         .testTarget(name: "DNSAnswerTests", dependencies: ["DNSAnswer", "DNSRegistry", "DNSWire", "DNSTestKit"]),
         .testTarget(name: "DNSEventLoopTests", dependencies: ["DNSEventLoop"]),
         .testTarget(
             name: "DNSServerTests",
-            dependencies: ["DNSServer", "DNSAnswer", "DNSRegistry", "DNSWire", "DNSTestKit"]
+            dependencies: [
+                "DNSServer", "DNSAnswer", "DNSRegistry", "DNSWire", "DNSEventLoop", "DNSTestKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ]
 )

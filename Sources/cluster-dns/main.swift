@@ -4,6 +4,7 @@ import DNSEventLoop
 import DNSServer
 import DNSWire
 import Foundation
+import Glibc
 import Logging
 
 struct ClusterDNSCommand: ParsableCommand {
@@ -111,4 +112,18 @@ struct ClusterDNSCommand: ParsableCommand {
     }
 }
 
+/// A parent may start us with signals blocked (threads of Dispatch and of test runners block them, and a child
+/// inherits the mask): unblock the ones we handle, or SIGTERM would never arrive. SIGPIPE is ignored because a peer
+/// that closes its TCP connection early must not end the server.
+func prepareSignals() {
+    var handled = sigset_t()
+    sigemptyset(&handled)
+    for signal in [SIGINT, SIGTERM, SIGHUP] {
+        sigaddset(&handled, signal)
+    }
+    pthread_sigmask(SIG_UNBLOCK, &handled, nil)
+    Glibc.signal(SIGPIPE, SIG_IGN)
+}
+
+prepareSignals()
 ClusterDNSCommand.main()

@@ -40,19 +40,24 @@ struct MalformedQueryTests {
         #expect(reply.questions.isEmpty)
     }
 
-    @Test(arguments: [
-        ("question cut short", Array(goodQuery.dropLast(2))),
-        ("compression pointer in the question", Array(goodQuery[0..<12]) + [0xC0, 0x0C, 0, 1, 0, 1]),
-        ("label over 63", Array(goodQuery[0..<12]) + [64] + [UInt8](repeating: 0x61, count: 64) + [0, 0, 1, 0, 1]),
-        ("reserved label type", Array(goodQuery[0..<12]) + [0x41, 0x61, 0, 0, 1, 0, 1]),
-        (
-            "name over 255",
-            Array(goodQuery[0..<12]) + Array(repeating: [UInt8(63)] + [UInt8](repeating: 0x61, count: 63), count: 4)
-                .flatMap { $0 } + [0, 0, 1, 0, 1]
-        ),
-        ("announced additional record missing", withCounts(goodQuery, additional: 1)),
-        ("two OPT records", withOPT(withOPT(goodQuery))),
-    ])
+    static let unreadable: [(String, [UInt8])] = {
+        let header = Array(goodQuery[0..<12])
+        let longLabel: [UInt8] = [64] + [UInt8](repeating: 0x61, count: 64)
+        let label63: [UInt8] = [63] + [UInt8](repeating: 0x61, count: 63)
+        let tooLongName: [UInt8] = label63 + label63 + label63 + label63
+        let typeAndClass: [UInt8] = [0, 1, 0, 1]
+        var cases: [(String, [UInt8])] = []
+        cases.append(("question cut short", Array(goodQuery.dropLast(2))))
+        cases.append(("compression pointer in the question", header + [0xC0, 0x0C] + typeAndClass))
+        cases.append(("label over 63", header + longLabel + [0] + typeAndClass))
+        cases.append(("reserved label type", header + [0x41, 0x61, 0] + typeAndClass))
+        cases.append(("name over 255", header + tooLongName + [0] + typeAndClass))
+        cases.append(("announced additional record missing", withCounts(goodQuery, additional: 1)))
+        cases.append(("two OPT records", withOPT(withOPT(goodQuery))))
+        return cases
+    }()
+
+    @Test(arguments: unreadable)
     func unreadableQuestionIsFORMERR(_ label: String, bytes: [UInt8]) throws {
         let reply = try Message(decoding: asker.raw(bytes))
         #expect(reply.responseCode == .formErr, "\(label)")

@@ -1,0 +1,111 @@
+import DNSTestKit
+import Foundation
+import Glibc
+import Testing
+
+/// The `cluster-dns` binary as a user runs it: flags, errors, signals, and `dig` against it.
+@Suite(.timeLimit(.minutes(2)))
+struct CommandLineTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    @Test func helpExplainsEveryFlag() throws {
+        let (status, output) = try ServerProcess.runToCompletion(["--help"])
+        #expect(status == 0)
+        for flag in ["--zones", "--listen", "--domain", "--ttl", "--threads", "--pods", "--log-level", "--tcp-idle-timeout"] {
+            #expect(output.contains(flag), "\(flag) missing from --help")
+        }
+    }
+
+    @Test(arguments: [
+        (["--bogus"], "--bogus"),
+        (["--zones", "/nonexistent-zones-dir"], "does not exist"),
+        (["--listen", "256.1.1.1:53"], "--listen 256.1.1.1:53"),
+        (["--listen", "127.0.0.1:99999"], "--listen 127.0.0.1:99999"),
+        (["--pods", "sometimes"], "--pods sometimes"),
+        (["--domain", "bad..name"], "--domain bad..name"),
+        (["--tcp-idle-timeout", "5 minutes"], "not a duration"),
+        (["--log-level", "loud"], "--log-level loud"),
+    ])
+    func aWrongFlagEndsWithOneClearSentence(arguments: [String], mentions: String) throws {
+        let (status, output) = try ServerProcess.runToCompletion(["--zones", Self.repositoryRoot + "/zones"] + arguments)
+        #expect(status != 0)
+        let firstLine = output.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(firstLine.hasPrefix("Error: "), "\(output)")
+        #expect(firstLine.contains(mentions), "\(output)")
+        #expect(!output.contains("Fatal error"))
+        #expect(!output.contains("Stack dump"))
+    }
+
+    @Test func aPortInUseEndsWithOneClearSentence() throws {
+        // A socket without SO_REUSEPORT holds the port, so the server cannot share it.
+        let holder = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(holder, raw, length) == 0 && getsockname(holder, raw, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+        let (status, output) = try ServerProcess.runToCompletion([
+            "--zones", Self.repositoryRoot + "/zones", "--listen", "127.0.0.1:\(port)", "--threads", "1",
+        ])
+        #expect(status != 0)
+        #expect(output.contains("cannot listen on 127.0.0.1:\(port)"), "\(output)")
+        #expect(output.split(separator: "\n").filter { $0.contains("cluster-dns:") && !$0.contains("info") }.count <= 1)
+    }
+
+    @Test func servesTheBundledZonesToDigAndStopsCleanlyOnSIGTERM() throws {
+        let server = try ServerProcess(arguments: [
+            "--zones", Self.repositoryRoot + "/zones", "--listen", "127.0.0.1:0", "--threads", "2",
+        ])
+        let port = String(server.port)
+        func dig(_ arguments: [String]) throws -> String {
+            try runCommand("dig", ["@127.0.0.1", "-p", port, "+time=2", "+tries=1"] + arguments)
+        }
+        let web = try dig(["web.default.svc.cluster.local", "+noall", "+answer"])
+        #expect(web.contains("10.244.1.10"), "\(web)")
+        #expect(web.contains("10.244.1.11"))
+        #expect(web.contains("10.244.1.12"))
+        let srv = try dig(["_http-port._tcp.sample-clusterip.default.svc.cluster.local", "SRV", "+tcp", "+noall", "+answer"])
+        #expect(srv.contains("SRV\t0 100 8080 sample-clusterip.default.svc.cluster.local.") || srv.contains("SRV 0 100 8080 sample-clusterip.default.svc.cluster.local."), "\(srv)")
+        let nx = try dig(["missing.default.svc.cluster.local"])
+        #expect(nx.contains("status: NXDOMAIN"), "\(nx)")
+        #expect(nx.contains("flags: qr aa rd"), "\(nx)")
+        let ptr = try dig(["-x", "10.96.0.20", "+short"])
+        #expect(ptr == "sample-clusterip.default.svc.cluster.local.\n", "\(ptr)")
+        #expect(server.stop() == 0)
+        #expect(server.printed.contains("stopped"), "\(server.printed)")
+    }
+
+    /// Each line of the README's `dig` examples, replayed against the bundled zones.
+    @Test func readmeExamplesAnswerExactlyAsShown() throws {
+        let readme = try String(contentsOfFile: Self.repositoryRoot + "/README.md", encoding: .utf8)
+        let server = try ServerProcess(arguments: ["--zones", Self.repositoryRoot + "/zones", "--listen", "127.0.0.1:0"])
+        defer { server.stop() }
+        var examples: [(command: String, expected: String)] = []
+        var current: (command: String, expected: String)?
+        for line in readme.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("$ dig ") {
+                if let current { examples.append(current) }
+                current = (String(line.dropFirst(2)), "")
+            } else if line.hasPrefix("```") || line.isEmpty {
+                if let finished = current { examples.append(finished) }
+                current = nil
+            } else if current != nil {
+                current!.expected += line + "\n"
+            }
+        }
+        #expect(examples.count >= 5)
+        for example in examples {
+            let command = example.command.replacingOccurrences(of: "-p 1053", with: "-p \(server.port) +time=2 +tries=1")
+            let output = try runCommand("bash", ["-c", command])
+            #expect(output == example.expected, "\(example.command)")
+        }
+    }
+}
