@@ -26,7 +26,8 @@ extension AnswerTable {
             } + [
                 negativeAuthority(
                     apex: "in-addr.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
-                negativeAuthority(apex: "ip6.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
+                negativeAuthority(
+                    apex: "ip6.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
             ]
         return AnswerTable(
             serial: serial, configuration: configuration, authorities: authorities, nodes: compiler.nodes,

@@ -148,7 +148,8 @@ extension UnsafeMutableBufferPointer {
 /// `memcmp` without importing the C library into a module that has none.
 @inline(__always)
 func memcmp(_ lhs: UnsafeRawPointer, _ rhs: UnsafeRawPointer, _ count: Int) -> Int {
-    for index in 0..<count where lhs.load(fromByteOffset: index, as: UInt8.self)
+    for index in 0..<count
+    where lhs.load(fromByteOffset: index, as: UInt8.self)
         != rhs.load(fromByteOffset: index, as: UInt8.self)
     {
         return 1

@@ -101,7 +101,8 @@ final class ControlLoop: @unchecked Sendable {
                         pendingReload = base.schedule(after: configuration.reloadDelay) { reload() }
                     })
             } else {
-                logger.warning("inotify is unavailable; the zones directory is rescanned every \(configuration.rescanInterval)")
+                logger.warning(
+                    "inotify is unavailable; the zones directory is rescanned every \(configuration.rescanInterval)")
             }
             timers.append(base.schedule(after: configuration.rescanInterval, repeating: true) { reload() })
             if let onSignal {

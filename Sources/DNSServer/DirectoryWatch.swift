@@ -22,8 +22,9 @@ final class DirectoryWatch {
         var pending = [root]
         while let directory = pending.popLast() {
             if !watchedDirectories.contains(directory) {
-                let mask = UInt32(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO
-                    | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)
+                let mask = UInt32(
+                    IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO
+                        | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB)
                 if inotify_add_watch(fileDescriptor, directory, mask) >= 0 {
                     watchedDirectories.insert(directory)
                 }

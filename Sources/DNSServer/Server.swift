@@ -115,7 +115,11 @@ public final class Server: Sendable {
 
     /// Stops the control loop and every worker, closing all sockets. Idempotent.
     public func stop() {
-        guard let current = running.withLock({ box in defer { box = nil }; return box }) else { return }
+        guard
+            let current = running.withLock({ box in
+                defer { box = nil }; return box
+            })
+        else { return }
         current.control.stop()
         current.workers.forEach { $0.stop() }
         stateBox.withLock { $0 = .stopped }

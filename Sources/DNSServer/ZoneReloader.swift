@@ -29,7 +29,8 @@ final class ZoneReloader {
         logger.info(
             "registry loaded",
             metadata: [
-                "services": "\(scan.snapshot.services.count)", "endpointslices": "\(scan.snapshot.endpointSlices.count)",
+                "services": "\(scan.snapshot.services.count)",
+                "endpointslices": "\(scan.snapshot.endpointSlices.count)",
                 "pods": "\(scan.snapshot.pods.count)", "names": "\(table.nameCount)", "serial": "\(table.serial)",
                 "files": "\(scan.files)", "errors": "\(scan.errors.count)",
                 "build": "\(ContinuousClock.now - started)",

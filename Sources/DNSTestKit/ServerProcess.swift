@@ -27,7 +27,9 @@ public final class ServerProcess: Sendable {
     public static var binaryPath: String {
         let bundle = Bundle.main.bundleURL
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundle, bundle.deletingLastPathComponent(), executable, executable.deletingLastPathComponent()] {
+        for candidate in [
+            bundle, bundle.deletingLastPathComponent(), executable, executable.deletingLastPathComponent(),
+        ] {
             let path = candidate.appendingPathComponent("cluster-dns").path
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }

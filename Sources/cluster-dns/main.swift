@@ -18,7 +18,9 @@ struct ClusterDNSCommand: ParsableCommand {
             Names outside the cluster zones are refused for now.
             """)
 
-    @Option(help: ArgumentHelp("Directory of Kubernetes manifests (*.yaml, *.yml, *.json), read recursively.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Directory of Kubernetes manifests (*.yaml, *.yml, *.json), read recursively.", valueName: "dir"))
     var zones = "zones"
 
     @Option(
@@ -42,16 +44,21 @@ struct ClusterDNSCommand: ParsableCommand {
             valueName: "mode"))
     var pods = "insecure"
 
-    @Option(name: .customLong("tcp-idle-timeout"), help: ArgumentHelp("Close idle TCP connections after this long.", valueName: "duration"))
+    @Option(
+        name: .customLong("tcp-idle-timeout"),
+        help: ArgumentHelp("Close idle TCP connections after this long.", valueName: "duration"))
     var tcpIdleTimeout = "10s"
 
-    @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel = "info"
 
     func validate() throws {
         _ = try serverConfiguration()
         guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical.")
+            throw ValidationError(
+                "--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical.")
         }
     }
 

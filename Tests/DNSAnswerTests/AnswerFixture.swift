@@ -168,7 +168,9 @@ struct Asker {
     ) throws -> Message {
         let query = Message.query(
             id: id, name: try Name(name), type: type, recursionDesired: true,
-            edns: edns.map { EDNS(udpPayloadSize: $0, extendedResponseCode: 0, version: 0, dnssecOK: false, options: []) })
+            edns: edns.map {
+                EDNS(udpPayloadSize: $0, extendedResponseCode: 0, version: 0, dnssecOK: false, options: [])
+            })
         return try Message(decoding: raw(query.encoded(), transport: transport))
     }
 }

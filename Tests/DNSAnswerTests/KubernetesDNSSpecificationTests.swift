@@ -44,7 +44,8 @@ struct KubernetesDNSSpecificationTests {
             name: "_http-port._udp.sample-clusterip.default.svc.cluster.local.", type: .srv, rcode: .nxDomain,
             negative: true),
         Case(
-            name: "dual.default.svc.cluster.local.", type: .a, answer: ["dual.default.svc.cluster.local. 5 IN A 10.96.0.50"]),
+            name: "dual.default.svc.cluster.local.", type: .a,
+            answer: ["dual.default.svc.cluster.local. 5 IN A 10.96.0.50"]),
         Case(
             name: "dual.default.svc.cluster.local.", type: .aaaa,
             answer: ["dual.default.svc.cluster.local. 5 IN AAAA fd00:10:96::50"]),

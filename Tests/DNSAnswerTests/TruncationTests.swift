@@ -1,6 +1,6 @@
 import DNSAnswer
-import Foundation
 import DNSWire
+import Foundation
 import Testing
 
 /// RFC 1035 §4.2.1 and RFC 6891 §6.2.5: a UDP reply that does not fit gets TC=1 with as many whole records as fit, as

@@ -12,7 +12,9 @@ struct CommandLineTests {
     @Test func helpExplainsEveryFlag() throws {
         let (status, output) = try ServerProcess.runToCompletion(["--help"])
         #expect(status == 0)
-        for flag in ["--zones", "--listen", "--domain", "--ttl", "--threads", "--pods", "--log-level", "--tcp-idle-timeout"] {
+        for flag in [
+            "--zones", "--listen", "--domain", "--ttl", "--threads", "--pods", "--log-level", "--tcp-idle-timeout",
+        ] {
             #expect(output.contains(flag), "\(flag) missing from --help")
         }
     }
@@ -28,7 +30,8 @@ struct CommandLineTests {
         (["--log-level", "loud"], "--log-level loud"),
     ])
     func aWrongFlagEndsWithOneClearSentence(arguments: [String], mentions: String) throws {
-        let (status, output) = try ServerProcess.runToCompletion(["--zones", Self.repositoryRoot + "/zones"] + arguments)
+        let (status, output) = try ServerProcess.runToCompletion(
+            ["--zones", Self.repositoryRoot + "/zones"] + arguments)
         #expect(status != 0)
         let firstLine = output.split(separator: "\n").first.map(String.init) ?? ""
         #expect(firstLine.hasPrefix("Error: "), "\(output)")
@@ -72,8 +75,12 @@ struct CommandLineTests {
         #expect(web.contains("10.244.1.10"), "\(web)")
         #expect(web.contains("10.244.1.11"))
         #expect(web.contains("10.244.1.12"))
-        let srv = try dig(["_http-port._tcp.sample-clusterip.default.svc.cluster.local", "SRV", "+tcp", "+noall", "+answer"])
-        #expect(srv.contains("SRV\t0 100 8080 sample-clusterip.default.svc.cluster.local.") || srv.contains("SRV 0 100 8080 sample-clusterip.default.svc.cluster.local."), "\(srv)")
+        let srv = try dig([
+            "_http-port._tcp.sample-clusterip.default.svc.cluster.local", "SRV", "+tcp", "+noall", "+answer",
+        ])
+        #expect(
+            srv.contains("SRV\t0 100 8080 sample-clusterip.default.svc.cluster.local.")
+                || srv.contains("SRV 0 100 8080 sample-clusterip.default.svc.cluster.local."), "\(srv)")
         let nx = try dig(["missing.default.svc.cluster.local"])
         #expect(nx.contains("status: NXDOMAIN"), "\(nx)")
         #expect(nx.contains("flags: qr aa rd"), "\(nx)")
@@ -86,7 +93,9 @@ struct CommandLineTests {
     /// Each line of the README's `dig` examples, replayed against the bundled zones.
     @Test func readmeExamplesAnswerExactlyAsShown() throws {
         let readme = try String(contentsOfFile: Self.repositoryRoot + "/README.md", encoding: .utf8)
-        let server = try ServerProcess(arguments: ["--zones", Self.repositoryRoot + "/zones", "--listen", "127.0.0.1:0"])
+        let server = try ServerProcess(arguments: [
+            "--zones", Self.repositoryRoot + "/zones", "--listen", "127.0.0.1:0",
+        ])
         defer { server.stop() }
         var examples: [(command: String, expected: String)] = []
         var current: (command: String, expected: String)?
@@ -103,7 +112,8 @@ struct CommandLineTests {
         }
         #expect(examples.count >= 5)
         for example in examples {
-            let command = example.command.replacingOccurrences(of: "-p 1053", with: "-p \(server.port) +time=2 +tries=1")
+            let command = example.command.replacingOccurrences(
+                of: "-p 1053", with: "-p \(server.port) +time=2 +tries=1")
             let output = try runCommand("bash", ["-c", command])
             #expect(output == example.expected, "\(example.command)")
         }

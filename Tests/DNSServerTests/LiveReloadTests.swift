@@ -19,10 +19,13 @@ struct LiveReloadTests {
         #expect(try running.eventually { try client.query("api.prod.svc.cluster.local", .a).answers.count == 1 })
         #expect(try soaSerial(client) > serialBefore)
 
-        try running.zones.write("api.yaml", ExampleManifests.api.replacingOccurrences(of: "10.96.7.7", with: "10.96.7.8"))
+        try running.zones.write(
+            "api.yaml", ExampleManifests.api.replacingOccurrences(of: "10.96.7.7", with: "10.96.7.8"))
         #expect(
             try running.eventually {
-                try client.query("api.prod.svc.cluster.local", .a).answers.map(\.data) == [.a(IPv4Address("10.96.7.8")!)]
+                try client.query("api.prod.svc.cluster.local", .a).answers.map(\.data) == [
+                    .a(IPv4Address("10.96.7.8")!)
+                ]
             })
 
         try running.zones.removeFile("api.yaml")
@@ -50,10 +53,13 @@ struct LiveReloadTests {
         #expect(try client.query("api.prod.svc.cluster.local", .a).answers.count == 1)
         #expect(try client.query("web.default.svc.cluster.local", .a).answers.count == 2)
         // Fixing the file brings the new content.
-        try running.zones.write("api.yaml", ExampleManifests.api.replacingOccurrences(of: "10.96.7.7", with: "10.96.7.9"))
+        try running.zones.write(
+            "api.yaml", ExampleManifests.api.replacingOccurrences(of: "10.96.7.7", with: "10.96.7.9"))
         #expect(
             try running.eventually {
-                try client.query("api.prod.svc.cluster.local", .a).answers.map(\.data) == [.a(IPv4Address("10.96.7.9")!)]
+                try client.query("api.prod.svc.cluster.local", .a).answers.map(\.data) == [
+                    .a(IPv4Address("10.96.7.9")!)
+                ]
             })
     }
 

@@ -15,7 +15,8 @@ struct ServerIntegrationTests {
         for transport in [DNSClient.Transport.udp, .tcp] {
             let reply = try running.client().query("web.default.svc.cluster.local", .a, over: transport)
             #expect(reply.header.isAuthoritative)
-            #expect(Set(reply.answers.map(\.data)) == [.a(IPv4Address("10.244.1.10")!), .a(IPv4Address("10.244.1.11")!)])
+            #expect(
+                Set(reply.answers.map(\.data)) == [.a(IPv4Address("10.244.1.10")!), .a(IPv4Address("10.244.1.11")!)])
             let srv = try running.client().query("_grpc._tcp.api.prod.svc.cluster.local", .srv, over: transport)
             #expect(srv.answers.count == 1)
             #expect(srv.additionals.count == 1)
@@ -93,8 +94,10 @@ struct ServerIntegrationTests {
         defer { running.stop() }
         let client = DNSClient(host: "127.0.0.1", port: running.port, timeout: .milliseconds(300))
         #expect(try client.expectNoReply(to: [1, 2, 3, 4, 5]))
-        var response = Message.query(id: 5, name: "api.prod.svc.cluster.local.", type: .a, recursionDesired: true, edns: nil)
-            .encoded()
+        var response = Message.query(
+            id: 5, name: "api.prod.svc.cluster.local.", type: .a, recursionDesired: true, edns: nil
+        )
+        .encoded()
         response[2] |= 0x80
         #expect(try client.expectNoReply(to: response))
         let garbage: [UInt8] = [0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 0x0C, 0, 1, 0, 1]
