@@ -15,46 +15,34 @@ final class ControlLoop: @unchecked Sendable {
     private let logger: Logger
     private let publish: @Sendable (AnswerTable) -> Void
     private let onSignal: (@Sendable () -> Void)?
+    private let httpSockets: [OperationalEndpoint: BoundSocket]
+    private let counters: @Sendable () -> WorkerCounters
     private let wakeup = Mutex<Wakeup?>(nil)
     private let stopRequested = Mutex(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = LoopThread()
 
     init(
         reloader: ZoneReloader, configuration: ServerConfiguration, logger: Logger,
-        publish: @escaping @Sendable (AnswerTable) -> Void, onSignal: (@Sendable () -> Void)?
+        publish: @escaping @Sendable (AnswerTable) -> Void, onSignal: (@Sendable () -> Void)?,
+        httpSockets: [OperationalEndpoint: BoundSocket] = [:], counters: @escaping @Sendable () -> WorkerCounters
     ) {
         self.reloader = reloader
         self.configuration = configuration
         self.logger = logger
         self.publish = publish
         self.onSignal = onSignal
+        self.httpSockets = httpSockets
+        self.counters = counters
     }
 
     func start() throws {
-        let started = DispatchSemaphore(value: 0)
-        let startError = Mutex<Error?>(nil)
-        let thread = Thread { [self] in
-            run { error in
-                startError.withLock { $0 = error }
-                started.signal()
-            }
-            finished.signal()
-        }
-        thread.name = "dns-control"
-        thread.start()
-        started.wait()
-        if let error = startError.withLock({ $0 }) {
-            finished.wait()
-            finished.signal()
-            throw error
-        }
+        try thread.start(name: "dns-control") { [self] started in run(started: started) }
     }
 
     func stop() {
         stopRequested.withLock { $0 = true }
         wakeup.withLock { $0?.signal() }
-        finished.wait()
-        finished.signal()
+        thread.join()
     }
 
     private func run(started: (Error?) -> Void) {
@@ -67,6 +55,7 @@ final class ControlLoop: @unchecked Sendable {
         }
         defer { base.close() }
         var watches: [Watch] = []
+        var httpServers: [HTTPServer] = []
         var timers: [DNSEventLoop.Timer] = []
         // The debounce timer is replaced, never released from inside its own callback.
         var pendingReload: DNSEventLoop.Timer?
@@ -105,6 +94,10 @@ final class ControlLoop: @unchecked Sendable {
                     "inotify is unavailable; the zones directory is rescanned every \(configuration.rescanInterval)")
             }
             timers.append(base.schedule(after: configuration.rescanInterval, repeating: true) { reload() })
+            for (endpoint, socket) in httpSockets {
+                httpServers.append(
+                    try HTTPServer(base: base, socket: socket) { [self] request in respond(to: request, at: endpoint) })
+            }
             if let onSignal {
                 for signal in [SIGINT, SIGTERM] {
                     watches.append(
@@ -116,6 +109,8 @@ final class ControlLoop: @unchecked Sendable {
                 }
             }
         } catch {
+            httpServers.forEach { $0.stop() }
+            httpSockets.values.forEach { $0.close() }
             started(error)
             return
         }
@@ -125,9 +120,31 @@ final class ControlLoop: @unchecked Sendable {
         } catch {
             logger.error("control loop failed: \(error)")
         }
+        httpServers.forEach { $0.stop() }
         pendingReload?.cancel()
         timers.forEach { $0.cancel() }
         watches.forEach { $0.cancel() }
         wakeup.withLock { $0 = nil }
+    }
+
+    /// Each endpoint answers its own path only, as CoreDNS's health, ready and prometheus plugins do.
+    private func respond(to request: HTTPRequest, at endpoint: OperationalEndpoint) -> HTTPResponse {
+        guard request.path == "/" + endpoint.rawValue else {
+            return HTTPResponse(status: 404, body: "404 page not found\n")
+        }
+        switch endpoint {
+        case .health:
+            return HTTPResponse(status: 200, body: "OK")
+        case .ready:
+            // Ready once a registry has been loaded and published: before that, cluster names get SERVFAIL.
+            return reloader.statistics.reloads > 0
+                ? HTTPResponse(status: 200, body: "OK") : HTTPResponse(status: 503, body: "registry not loaded yet\n")
+        case .metrics:
+            let first = configuration.listenAddresses.first.map { "dns://\($0)" } ?? "dns://"
+            return HTTPResponse(
+                status: 200, contentType: Metrics.contentType,
+                body: Metrics.render(
+                    counters: counters(), registry: reloader.statistics, labels: Metrics.Labels(server: first)))
+        }
     }
 }

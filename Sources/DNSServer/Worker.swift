@@ -18,7 +18,7 @@ final class Worker: Sendable {
     let index: Int
     private let mailbox = Mutex(Mailbox())
     private let wakeup = Mutex<Wakeup?>(nil)
-    private let finished = DispatchSemaphore(value: 0)
+    private let thread = LoopThread()
     private let counters = Mutex(WorkerCounters())
 
     init(index: Int) {
@@ -29,24 +29,10 @@ final class Worker: Sendable {
     func start(
         sockets: [BoundSocket], zones: [Name], table: AnswerTable?, tcpIdleTimeout: Duration, logger: Logger
     ) throws {
-        let started = DispatchSemaphore(value: 0)
-        let startError = Mutex<Error?>(nil)
-        let thread = Thread { [self] in
+        try thread.start(name: "dns-worker-\(index)") { [self] started in
             run(
                 sockets: sockets, zones: zones, table: table, tcpIdleTimeout: tcpIdleTimeout, logger: logger,
-                started: { error in
-                    startError.withLock { $0 = error }
-                    started.signal()
-                })
-            finished.signal()
-        }
-        thread.name = "dns-worker-\(index)"
-        thread.start()
-        started.wait()
-        if let error = startError.withLock({ $0 }) {
-            finished.wait()
-            finished.signal()
-            throw error
+                started: started)
         }
     }
 
@@ -60,8 +46,7 @@ final class Worker: Sendable {
     func stop() {
         mailbox.withLock { $0.stopRequested = true }
         wakeup.withLock { $0?.signal() }
-        finished.wait()
-        finished.signal()
+        thread.join()
     }
 
     /// The counters as of the worker's last batch.
