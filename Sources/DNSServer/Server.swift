@@ -38,6 +38,7 @@ public final class Server: Sendable {
         var workers: [Worker]
         var control: ControlLoop
         var addresses: [SocketAddress]
+        var endpoints: [OperationalEndpoint: SocketAddress]
     }
 
     public let configuration: ServerConfiguration
@@ -58,6 +59,11 @@ public final class Server: Sendable {
         running.withLock { $0?.addresses ?? [] }
     }
 
+    /// Where `/health`, `/ready` and `/metrics` are served, with the ports the kernel chose for port 0.
+    public func address(of endpoint: OperationalEndpoint) -> SocketAddress? {
+        running.withLock { $0?.endpoints[endpoint] }
+    }
+
     /// The counters of every worker, added up (at most a second old).
     public var counters: WorkerCounters {
         running.withLock { $0?.workers.map(\.currentCounters).reduce(WorkerCounters(), +) ?? WorkerCounters() }
@@ -67,6 +73,13 @@ public final class Server: Sendable {
     public func start(handlingSignals: Bool = false) throws {
         guard stateBox.withLock({ $0 }) == .idle else { throw StartError.alreadyStarted }
         let (sockets, addresses) = try bindAll()
+        let httpSockets: [OperationalEndpoint: BoundSocket]
+        do {
+            httpSockets = try bindOperationalEndpoints()
+        } catch {
+            sockets.joined().forEach { $0.close() }
+            throw error
+        }
         let reloader = ZoneReloader(
             path: configuration.zonesDirectory, configuration: configuration.answers, logger: logger)
         let table: AnswerTable?
@@ -98,18 +111,28 @@ public final class Server: Sendable {
         if handlingSignals {
             onSignal = { [weak self] in self?.stop() }
         }
+        let counters: @Sendable () -> WorkerCounters = {
+            startedWorkers.map(\.currentCounters).reduce(WorkerCounters(), +)
+        }
         let control = ControlLoop(
-            reloader: reloader, configuration: configuration, logger: logger, publish: publish, onSignal: onSignal)
+            reloader: reloader, configuration: configuration, logger: logger, publish: publish, onSignal: onSignal,
+            httpSockets: httpSockets, counters: counters)
         do {
             try control.start()
         } catch {
             workers.forEach { $0.stop() }
             throw error
         }
-        running.withLock { $0 = Running(workers: workers, control: control, addresses: addresses) }
+        let endpoints = httpSockets.mapValues(\.localAddress)
+        running.withLock {
+            $0 = Running(workers: workers, control: control, addresses: addresses, endpoints: endpoints)
+        }
         stateBox.withLock { $0 = .running }
         for address in addresses {
             logger.notice("listening on \(address) (udp, tcp) with \(workers.count) worker(s)")
+        }
+        for (endpoint, address) in endpoints.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            logger.notice("serving /\(endpoint.rawValue) on http://\(address)")
         }
     }
 
@@ -131,6 +154,23 @@ public final class Server: Sendable {
     public func waitUntilStopped() {
         stopped.wait()
         stopped.signal()
+    }
+
+    private func bindOperationalEndpoints() throws -> [OperationalEndpoint: BoundSocket] {
+        var bound: [OperationalEndpoint: BoundSocket] = [:]
+        let wanted: [(OperationalEndpoint, SocketAddress?)] = [
+            (.health, configuration.healthAddress), (.ready, configuration.readyAddress),
+            (.metrics, configuration.metricsAddress),
+        ]
+        for case let (endpoint, address?) in wanted {
+            do {
+                bound[endpoint] = try BoundSocket.bindTCP(address)
+            } catch {
+                bound.values.forEach { $0.close() }
+                throw StartError.cannotListen(address, error)
+            }
+        }
+        return bound
     }
 
     /// Per worker, a UDP and a TCP socket for every listen address; all on the port the first one got.

@@ -18,6 +18,13 @@ public struct ServerConfiguration: Sendable {
     /// cp`'s burst of writes is read once.
     public var reloadDelay: Duration
 
+    /// `/health` (`--health`): 200 while the server runs. `nil`: not served.
+    public var healthAddress: SocketAddress?
+    /// `/ready` (`--ready`): 200 once the first registry load succeeded, 503 before.
+    public var readyAddress: SocketAddress?
+    /// `/metrics` (`--metrics`): Prometheus text, CoreDNS's metric names.
+    public var metricsAddress: SocketAddress?
+
     /// Without inotify events (some filesystems never send them) the directory is still checked this often.
     public var rescanInterval: Duration
 
@@ -28,7 +35,10 @@ public struct ServerConfiguration: Sendable {
         threads: Int = ServerConfiguration.defaultThreads,
         tcpIdleTimeout: Duration = .seconds(10),
         reloadDelay: Duration = .milliseconds(100),
-        rescanInterval: Duration = .seconds(5)
+        rescanInterval: Duration = .seconds(5),
+        healthAddress: SocketAddress? = nil,
+        readyAddress: SocketAddress? = nil,
+        metricsAddress: SocketAddress? = nil
     ) {
         self.zonesDirectory = zonesDirectory
         self.listenAddresses = listenAddresses
@@ -37,6 +47,9 @@ public struct ServerConfiguration: Sendable {
         self.tcpIdleTimeout = tcpIdleTimeout
         self.reloadDelay = reloadDelay
         self.rescanInterval = rescanInterval
+        self.healthAddress = healthAddress
+        self.readyAddress = readyAddress
+        self.metricsAddress = metricsAddress
     }
 
     /// One worker per online core.

@@ -36,8 +36,13 @@ public final class ServerProcess: Sendable {
         return bundle.appendingPathComponent("cluster-dns").path
     }
 
-    /// Runs the binary with `arguments` (add `--listen 127.0.0.1:0`) and waits until it says where it listens.
+    /// Runs the binary with `arguments` (add `--listen 127.0.0.1:0`) and waits until it says where it listens. The
+    /// HTTP endpoints go to ephemeral loopback ports unless `arguments` names them.
     public init(arguments: [String], timeout: Duration = .seconds(30)) throws {
+        var arguments = arguments
+        for flag in ["--health", "--ready", "--metrics"] where !arguments.contains(flag) {
+            arguments += [flag, "127.0.0.1:0"]
+        }
         let path = ServerProcess.binaryPath
         guard FileManager.default.isExecutableFile(atPath: path) else { throw LaunchError.binaryMissing(path) }
         process = Process()
@@ -72,6 +77,15 @@ public final class ServerProcess: Sendable {
 
     deinit {
         stop()
+    }
+
+    /// The port of `/health`, `/ready` or `/metrics`, from the server's "serving /NAME on http://ADDR:PORT" line.
+    public func httpPort(_ endpoint: String) -> UInt16? {
+        let marker = "serving /\(endpoint) on http://"
+        guard let range = printed.range(of: marker) else { return nil }
+        let rest = printed[range.upperBound...].prefix(while: { $0 != " " && $0 != "\n" })
+        guard let colon = rest.lastIndex(of: ":") else { return nil }
+        return UInt16(rest[rest.index(after: colon)...])
     }
 
     /// Everything the server printed so far.

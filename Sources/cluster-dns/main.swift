@@ -50,6 +50,22 @@ struct ClusterDNSCommand: ParsableCommand {
     var tcpIdleTimeout = "10s"
 
     @Option(
+        help: ArgumentHelp("Where to serve /health (200 while running): ADDR:PORT, or none.", valueName: "addr:port"))
+    var health = ":8080"
+
+    @Option(
+        help: ArgumentHelp(
+            "Where to serve /ready (200 once the registry is loaded, 503 before): ADDR:PORT, or none.",
+            valueName: "addr:port"))
+    var ready = ":8181"
+
+    @Option(
+        help: ArgumentHelp(
+            "Where to serve /metrics (Prometheus text, CoreDNS's metric names): ADDR:PORT, or none.",
+            valueName: "addr:port"))
+    var metrics = ":9153"
+
+    @Option(
         name: .customLong("log-level"),
         help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel = "info"
@@ -97,7 +113,19 @@ struct ClusterDNSCommand: ParsableCommand {
         return ServerConfiguration(
             zonesDirectory: zones, listenAddresses: addresses,
             answers: AnswerConfiguration(zones: zoneNames, ttl: ttl, podMode: podMode),
-            threads: threads ?? ServerConfiguration.defaultThreads, tcpIdleTimeout: idle)
+            threads: threads ?? ServerConfiguration.defaultThreads, tcpIdleTimeout: idle,
+            healthAddress: try endpointAddress("--health", health),
+            readyAddress: try endpointAddress("--ready", ready),
+            metricsAddress: try endpointAddress("--metrics", metrics))
+    }
+
+    private func endpointAddress(_ flag: String, _ text: String) throws -> SocketAddress? {
+        guard text != "none" else { return nil }
+        do {
+            return try SocketAddress(text)
+        } catch {
+            throw ValidationError("\(flag) \(text): \(error)")
+        }
     }
 
     func run() throws {

@@ -14,6 +14,7 @@ struct CommandLineTests {
         #expect(status == 0)
         for flag in [
             "--zones", "--listen", "--domain", "--ttl", "--threads", "--pods", "--log-level", "--tcp-idle-timeout",
+            "--health", "--ready", "--metrics",
         ] {
             #expect(output.contains(flag), "\(flag) missing from --help")
         }
@@ -28,6 +29,7 @@ struct CommandLineTests {
         (["--domain", "bad..name"], "--domain bad..name"),
         (["--tcp-idle-timeout", "5 minutes"], "not a duration"),
         (["--log-level", "loud"], "--log-level loud"),
+        (["--metrics", "localhost:9153"], "--metrics localhost:9153"),
     ])
     func aWrongFlagEndsWithOneClearSentence(arguments: [String], mentions: String) throws {
         let (status, output) = try ServerProcess.runToCompletion(
@@ -86,6 +88,10 @@ struct CommandLineTests {
         #expect(nx.contains("flags: qr aa rd"), "\(nx)")
         let ptr = try dig(["-x", "10.96.0.20", "+short"])
         #expect(ptr == "sample-clusterip.default.svc.cluster.local.\n", "\(ptr)")
+        let healthPort = try #require(server.httpPort("health"))
+        #expect(try httpGet(port: healthPort, path: "/health").body == "OK")
+        let metricsPort = try #require(server.httpPort("metrics"))
+        #expect(try httpGet(port: metricsPort, path: "/metrics").body.contains("coredns_dns_responses_total"))
         #expect(server.stop() == 0)
         #expect(server.printed.contains("stopped"), "\(server.printed)")
     }

@@ -3,6 +3,7 @@ import DNSEventLoop
 import DNSServer
 import DNSTestKit
 import Foundation
+import Testing
 
 /// A real `Server` on an ephemeral loopback port over a temporary zones directory; `stop()` ends it.
 final class RunningServer {
@@ -21,7 +22,9 @@ final class RunningServer {
         }
         let configuration = ServerConfiguration(
             zonesDirectory: zones.path, listenAddresses: [try SocketAddress(listen)], answers: answers,
-            threads: threads, tcpIdleTimeout: tcpIdleTimeout, reloadDelay: .milliseconds(50))
+            threads: threads, tcpIdleTimeout: tcpIdleTimeout, reloadDelay: .milliseconds(50),
+            healthAddress: try SocketAddress("127.0.0.1:0"), readyAddress: try SocketAddress("127.0.0.1:0"),
+            metricsAddress: try SocketAddress("127.0.0.1:0"))
         server = Server(configuration: configuration, logger: logs.logger)
         do {
             try server.start()
@@ -34,6 +37,11 @@ final class RunningServer {
 
     func client(host: String = "127.0.0.1") -> DNSClient {
         DNSClient(host: host, port: port)
+    }
+
+    func get(_ endpoint: OperationalEndpoint, path: String? = nil) throws -> HTTPGetResult {
+        let address = try #require(server.address(of: endpoint))
+        return try httpGet(port: address.port, path: path ?? "/" + endpoint.rawValue)
     }
 
     func stop() {

@@ -1,0 +1,110 @@
+import DNSAnswer
+
+/// Every metric the server exports, in the Prometheus text format (version 0.0.4), with CoreDNS's names and labels
+/// where CoreDNS has the metric so that existing dashboards and alerts keep working. Names are defined here only.
+enum Metrics {
+    struct Labels {
+        /// CoreDNS's `server` label: `dns://` and the first listen address as given (`dns://:53`).
+        var server: String
+        /// CoreDNS's `zone` label: the server block's zone; a kube-system Corefile has one, `.`.
+        var zone = "."
+        var view = ""
+    }
+
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    static let version = "0.1.0"
+
+    static func render(counters: WorkerCounters, registry: ZoneReloader.Statistics, labels: Labels) -> String {
+        var text = ""
+        let dns = "server=\"\(labels.server)\",view=\"\(labels.view)\",zone=\"\(labels.zone)\""
+
+        metric(
+            &text, "coredns_build_info", .gauge,
+            "A metric with a constant '1' value labeled by version, revision, and goversion from which CoreDNS was built.",
+            [("goversion=\"swift\",revision=\"\",version=\"\(version)\"", 1)])
+
+        metric(
+            &text, "coredns_dns_requests_total", .counter,
+            "Counter of DNS requests made per zone, protocol and family.",
+            [("proto=\"udp\",\(dns)", counters.udpReceived), ("proto=\"tcp\",\(dns)", counters.tcpQueries)])
+
+        let responder = counters.responder
+        let rcodes: [(String, Int)] = [
+            ("NOERROR", responder.answered + responder.noData), ("NXDOMAIN", responder.nxDomain),
+            ("SERVFAIL", responder.servFail), ("REFUSED", responder.refused), ("FORMERR", responder.formErr),
+            ("NOTIMP", responder.notImp), ("BADVERS", responder.badVers),
+        ]
+        metric(
+            &text, "coredns_dns_responses_total", .counter, "Counter of response status codes.",
+            rcodes.map { ("rcode=\"\($0.0)\",\(dns)", $0.1) })
+
+        metric(
+            &text, "clusterdns_dropped_queries_total", .counter,
+            "Queries dropped without an answer, by reason.",
+            [
+                ("reason=\"too_short\"", responder.droppedTooShort),
+                ("reason=\"response\"", responder.droppedResponses),
+                ("reason=\"oversized_datagram\"", counters.udpTruncatedDatagrams),
+                (
+                    "reason=\"udp_other\"",
+                    max(
+                        0,
+                        counters.udpDropped - counters.udpTruncatedDatagrams - responder.droppedTooShort
+                            - responder.droppedResponses)
+                ),
+            ])
+        metric(
+            &text, "clusterdns_truncated_responses_total", .counter,
+            "UDP answers cut to the client's size with TC set.", [("", responder.truncated)])
+        metric(
+            &text, "clusterdns_tcp_connections_total", .counter, "TCP connections, by outcome.",
+            [
+                ("outcome=\"accepted\"", counters.tcpAccepted), ("outcome=\"rejected\"", counters.tcpRejected),
+                ("outcome=\"idle_closed\"", counters.tcpIdleClosed),
+            ])
+
+        metric(
+            &text, "clusterdns_registry_objects", .gauge, "Objects in the registry, by kind.",
+            [
+                ("kind=\"Service\"", registry.services), ("kind=\"EndpointSlice\"", registry.endpointSlices),
+                ("kind=\"Pod\"", registry.pods), ("kind=\"Namespace\"", registry.namespaces),
+            ])
+        metric(
+            &text, "clusterdns_registry_files", .gauge, "Manifest files in the zones directory, by state.",
+            [("state=\"all\"", registry.manifestFiles), ("state=\"failing\"", registry.failingFiles)])
+        metric(
+            &text, "clusterdns_registry_reloads_total", .counter, "Answer tables compiled and published.",
+            [("", registry.reloads)])
+        metric(
+            &text, "clusterdns_registry_reload_errors_total", .counter,
+            "Scans that met a broken manifest or an unreadable directory (the last good objects keep serving).",
+            [("", registry.reloadErrors)])
+        metric(
+            &text, "clusterdns_registry_last_success_timestamp_seconds", .gauge,
+            "When the zones directory was last read successfully.", [("", registry.lastGoodScan)])
+        metric(
+            &text, "clusterdns_zone_serial", .gauge, "The SOA serial of the cluster zones.",
+            [("", Double(registry.serial))])
+        return text
+    }
+
+    enum Kind: String {
+        case counter, gauge
+    }
+
+    private static func metric(
+        _ text: inout String, _ name: String, _ kind: Kind, _ help: String, _ samples: [(String, Int)]
+    ) {
+        metric(&text, name, kind, help, samples.map { ($0.0, Double($0.1)) })
+    }
+
+    private static func metric(
+        _ text: inout String, _ name: String, _ kind: Kind, _ help: String, _ samples: [(String, Double)]
+    ) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(kind.rawValue)\n"
+        for (labels, value) in samples {
+            let formatted = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+            text += labels.isEmpty ? "\(name) \(formatted)\n" : "\(name){\(labels)} \(formatted)\n"
+        }
+    }
+}
