@@ -17,6 +17,9 @@ final class ControlLoop: @unchecked Sendable {
     private let onSignal: (@Sendable () -> Void)?
     private let httpSockets: [OperationalEndpoint: BoundSocket]
     private let counters: @Sendable () -> WorkerCounters
+    /// Set by SIGTERM: `/health` fails while the server keeps answering for the lame-duck period.
+    private var draining = false
+    private var drainTimer: DNSEventLoop.Timer?
     private let wakeup = Mutex<Wakeup?>(nil)
     private let stopRequested = Mutex(false)
     private let thread = LoopThread()
@@ -101,10 +104,8 @@ final class ControlLoop: @unchecked Sendable {
             if let onSignal {
                 for signal in [SIGINT, SIGTERM] {
                     watches.append(
-                        try base.watchSignal(signal) { [logger] in
-                            logger.notice("signal \(signal): stopping")
-                            // Stopping joins this thread, so it must happen on another.
-                            Thread.detachNewThread { onSignal() }
+                        try base.watchSignal(signal) { [self] in
+                            signalled(signal, base: base, stop: onSignal)
                         })
                 }
             }
@@ -121,10 +122,31 @@ final class ControlLoop: @unchecked Sendable {
             logger.error("control loop failed: \(error)")
         }
         httpServers.forEach { $0.stop() }
+        drainTimer?.cancel()
         pendingReload?.cancel()
         timers.forEach { $0.cancel() }
         watches.forEach { $0.cancel() }
         wakeup.withLock { $0 = nil }
+    }
+
+    /// SIGTERM starts the lame-duck period (CoreDNS's `health … lameduck`): `/health` fails so load balancers and
+    /// kube-proxy stop sending, queries keep being answered, then the server stops. SIGINT, or a second signal,
+    /// stops at once.
+    private func signalled(_ signal: Int32, base: EventBase, stop: @escaping @Sendable () -> Void) {
+        // Stopping joins this thread, so it must happen on another.
+        guard signal == SIGTERM, !draining, configuration.lameDuck > .zero else {
+            logger.notice("signal \(signal): stopping")
+            Thread.detachNewThread { stop() }
+            return
+        }
+        draining = true
+        logger.notice(
+            "signal \(signal): failing /health, answering for \(DurationText.format(configuration.lameDuck)), then stopping"
+        )
+        drainTimer = base.schedule(after: configuration.lameDuck) { [logger] in
+            logger.notice("lame-duck period over: stopping")
+            Thread.detachNewThread { stop() }
+        }
     }
 
     /// Each endpoint answers its own path only, as CoreDNS's health, ready and prometheus plugins do.
@@ -134,7 +156,7 @@ final class ControlLoop: @unchecked Sendable {
         }
         switch endpoint {
         case .health:
-            return HTTPResponse(status: 200, body: "OK")
+            return draining ? HTTPResponse(status: 503, body: "draining\n") : HTTPResponse(status: 200, body: "OK")
         case .ready:
             // Ready once a registry has been loaded and published: before that, cluster names get SERVFAIL.
             return reloader.statistics.reloads > 0

@@ -25,6 +25,9 @@ public struct ServerConfiguration: Sendable {
     /// `/metrics` (`--metrics`): Prometheus text, CoreDNS's metric names.
     public var metricsAddress: SocketAddress?
 
+    /// After SIGTERM, how long `/health` fails while queries are still answered, before stopping (`--lameduck`).
+    public var lameDuck: Duration
+
     /// Without inotify events (some filesystems never send them) the directory is still checked this often.
     public var rescanInterval: Duration
 
@@ -38,7 +41,8 @@ public struct ServerConfiguration: Sendable {
         rescanInterval: Duration = .seconds(5),
         healthAddress: SocketAddress? = nil,
         readyAddress: SocketAddress? = nil,
-        metricsAddress: SocketAddress? = nil
+        metricsAddress: SocketAddress? = nil,
+        lameDuck: Duration = .seconds(5)
     ) {
         self.zonesDirectory = zonesDirectory
         self.listenAddresses = listenAddresses
@@ -50,6 +54,7 @@ public struct ServerConfiguration: Sendable {
         self.healthAddress = healthAddress
         self.readyAddress = readyAddress
         self.metricsAddress = metricsAddress
+        self.lameDuck = lameDuck
     }
 
     /// One worker per online core.

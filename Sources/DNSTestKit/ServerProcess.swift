@@ -43,6 +43,9 @@ public final class ServerProcess: Sendable {
         for flag in ["--health", "--ready", "--metrics"] where !arguments.contains(flag) {
             arguments += [flag, "127.0.0.1:0"]
         }
+        if !arguments.contains("--lameduck") {
+            arguments += ["--lameduck", "0s"]
+        }
         let path = ServerProcess.binaryPath
         guard FileManager.default.isExecutableFile(atPath: path) else { throw LaunchError.binaryMissing(path) }
         process = Process()
@@ -90,6 +93,25 @@ public final class ServerProcess: Sendable {
 
     /// Everything the server printed so far.
     public var printed: String { output.text }
+
+    /// Sends SIGTERM and returns at once.
+    public func sendTerminate() {
+        if process.isRunning { process.terminate() }
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// Waits for the process to exit by itself; its status, or `nil` if it is still running after `timeout`.
+    public func waitForExit(timeout: Duration) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        guard !process.isRunning else { return nil }
+        process.waitUntilExit()
+        Thread.sleep(forTimeInterval: 0.05)
+        return process.terminationStatus
+    }
 
     /// Sends SIGTERM and returns the exit status.
     @discardableResult

@@ -50,6 +50,12 @@ struct ClusterDNSCommand: ParsableCommand {
     var tcpIdleTimeout = "10s"
 
     @Option(
+        help: ArgumentHelp(
+            "After SIGTERM, fail /health but keep answering this long before exiting (SIGINT exits at once).",
+            valueName: "duration"))
+    var lameduck = "5s"
+
+    @Option(
         help: ArgumentHelp("Where to serve /health (200 while running): ADDR:PORT, or none.", valueName: "addr:port"))
     var health = ":8080"
 
@@ -104,19 +110,23 @@ struct ClusterDNSCommand: ParsableCommand {
         if let threads, !(1...256).contains(threads) {
             throw ValidationError("--threads \(threads) must be between 1 and 256.")
         }
-        let idle: Duration
-        do {
-            idle = try DurationText.parse(tcpIdleTimeout)
-        } catch {
-            throw ValidationError("--tcp-idle-timeout: \(error)")
-        }
         return ServerConfiguration(
             zonesDirectory: zones, listenAddresses: addresses,
             answers: AnswerConfiguration(zones: zoneNames, ttl: ttl, podMode: podMode),
-            threads: threads ?? ServerConfiguration.defaultThreads, tcpIdleTimeout: idle,
+            threads: threads ?? ServerConfiguration.defaultThreads,
+            tcpIdleTimeout: try duration("--tcp-idle-timeout", tcpIdleTimeout),
             healthAddress: try endpointAddress("--health", health),
             readyAddress: try endpointAddress("--ready", ready),
-            metricsAddress: try endpointAddress("--metrics", metrics))
+            metricsAddress: try endpointAddress("--metrics", metrics),
+            lameDuck: try duration("--lameduck", lameduck))
+    }
+
+    private func duration(_ flag: String, _ text: String) throws -> Duration {
+        do {
+            return try DurationText.parse(text)
+        } catch {
+            throw ValidationError("\(flag): \(error)")
+        }
     }
 
     private func endpointAddress(_ flag: String, _ text: String) throws -> SocketAddress? {

@@ -125,3 +125,30 @@ struct CommandLineTests {
         }
     }
 }
+
+/// SIGTERM starts the lame-duck period: `/health` fails, answers go on, then the process exits 0.
+@Suite(.timeLimit(.minutes(1)))
+struct LameDuckTests {
+    @Test func sigtermFailsHealthKeepsAnsweringThenExitsZero() throws {
+        let server = try ServerProcess(arguments: [
+            "--zones", CommandLineTests.repositoryRoot + "/zones", "--listen", "127.0.0.1:0", "--threads", "1",
+            "--lameduck", "2s",
+        ])
+        let healthPort = try #require(server.httpPort("health"))
+        #expect(try httpGet(port: healthPort, path: "/health").status == 200)
+        server.sendTerminate()
+        var health = 0
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            health = (try? httpGet(port: healthPort, path: "/health").status) ?? 0
+            if health == 503 { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        #expect(health == 503)
+        let reply = try DNSClient(port: server.port).query("web.default.svc.cluster.local", .a)
+        #expect(reply.answers.count == 3)
+        #expect(server.isRunning)
+        #expect(server.waitForExit(timeout: .seconds(10)) == 0)
+        #expect(server.printed.contains("lame-duck period over"), "\(server.printed)")
+    }
+}
