@@ -57,6 +57,12 @@ public struct ServerConfiguration: Sendable {
         self.lameDuck = lameDuck
     }
 
+    /// CoreDNS's ports for the health, ready and prometheus plugins, which probes and scrapers already expect.
+    public static let defaultHealthAddress = ":8080"
+    public static let defaultReadyAddress = ":8181"
+    public static let defaultMetricsAddress = ":9153"
+    public static let defaultListenAddress = ":53"
+
     /// One worker per online core.
     public static var defaultThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }

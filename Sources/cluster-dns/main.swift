@@ -57,19 +57,19 @@ struct ClusterDNSCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp("Where to serve /health (200 while running): ADDR:PORT, or none.", valueName: "addr:port"))
-    var health = ":8080"
+    var health = ServerConfiguration.defaultHealthAddress
 
     @Option(
         help: ArgumentHelp(
             "Where to serve /ready (200 once the registry is loaded, 503 before): ADDR:PORT, or none.",
             valueName: "addr:port"))
-    var ready = ":8181"
+    var ready = ServerConfiguration.defaultReadyAddress
 
     @Option(
         help: ArgumentHelp(
             "Where to serve /metrics (Prometheus text, CoreDNS's metric names): ADDR:PORT, or none.",
             valueName: "addr:port"))
-    var metrics = ":9153"
+    var metrics = ServerConfiguration.defaultMetricsAddress
 
     @Option(
         name: .customLong("log-level"),
@@ -90,7 +90,7 @@ struct ClusterDNSCommand: ParsableCommand {
             throw ValidationError("The zones directory \(zones) does not exist (give one with --zones DIR).")
         }
         var addresses: [SocketAddress] = []
-        for text in listen.isEmpty ? [":53"] : listen {
+        for text in listen.isEmpty ? [ServerConfiguration.defaultListenAddress] : listen {
             do {
                 addresses.append(try SocketAddress(text, defaultPort: 53))
             } catch {

@@ -1,0 +1,260 @@
+import DNSWire
+
+/// Upstream replies kept for their TTL, least recently used evicted first, written for each client on a hit.
+///
+/// Sans-IO: every call takes `now`. The policy follows RFC 2308 and CoreDNS's `cache`:
+/// - positive answers live for the smallest TTL in the answer section, at most `maxTTL`;
+/// - NXDOMAIN and NODATA live for min(SOA TTL, SOA MINIMUM) (RFC 2308 §5), at most `maxNegativeTTL`; without an SOA
+///   in the authority section they are not cached (RFC 2308 §5: "SHOULD NOT be cached");
+/// - SERVFAIL lives `servFailTTL` (RFC 2308 §7.1 allows up to five minutes; seconds suffice to stop a storm);
+/// - TC replies, FORMERR, REFUSED, NOTIMP and other codes, and replies whose question is not the key's, never enter.
+///
+/// A hit copies stored wire bytes into the caller's buffer and patches ID, flags, question case, TTLs and OPT
+/// (`lookup(_:clientLimit:now:upstreamsFailed:into:)`); the only allocation is the `QueryKey` (one name array) the
+/// caller builds from the client query, since the dictionary needs an owned key.
+public struct ResponseCache {
+    public struct Configuration: Sendable {
+        /// Entries kept before the least recently used is evicted: at ~300 bytes a reply, about 3 MB per worker.
+        public var capacity = 10_000
+        /// CoreDNS's cap on positive answers: an upstream change is seen within the hour whatever TTL it set.
+        public var maxTTL: UInt32 = 3600
+        /// RFC 2308 §5 suggests one to three hours; CoreDNS caps at 1800, and so do we.
+        public var maxNegativeTTL: UInt32 = 1800
+        public var servFailTTL: UInt32 = 5
+        /// Hits before an entry is worth refreshing ahead of expiry: CoreDNS's default of 1 would refresh names
+        /// asked once or twice an hour, doubling upstream traffic for no saved miss; 10 hits within one TTL marks a
+        /// name many clients depend on.
+        public var prefetchHits = 10
+        /// Prefetch once the remaining TTL is below this percentage of the original (CoreDNS's default 10%).
+        public var prefetchPercent = 10
+        /// How long past expiry an entry may still be served when every upstream failed (RFC 8767); zero disables.
+        public var serveStale: Duration = .zero
+        /// The TTL of a stale answer (RFC 8767 §4 recommends 30 s).
+        public var staleTTL: UInt32 = 30
+
+        public init() {}
+    }
+
+    public enum Uncacheable: Error, Sendable, Equatable {
+        case notAResponse
+        case truncated
+        case questionMismatch
+        case negativeWithoutSOA
+        case responseCode(ResponseCode)
+        case zeroTTL
+    }
+
+    public enum StoreOutcome: Sendable, Equatable {
+        case stored(ttl: UInt32)
+        case notCached(Uncacheable)
+    }
+
+    /// What a hit wrote.
+    public struct Hit: Sendable, Equatable {
+        public var length: Int
+        /// Popular and about to expire: the caller should refresh it from upstream now (and `store` the reply).
+        public var shouldPrefetch: Bool
+        /// Served past its TTL because every upstream failed (RFC 8767).
+        public var isStale: Bool
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var hits = 0
+        public var misses = 0
+        public var staleHits = 0
+        public var prefetches = 0
+        public var evictions = 0
+    }
+
+    private struct Slot {
+        var key: QueryKey
+        var reply: CompiledReply
+        var storedAt: ContinuousClock.Instant
+        var ttl: UInt32
+        var isServFail: Bool
+        var hits: Int
+        var prefetchSignalled: Bool
+        var newer: Int
+        var older: Int
+    }
+
+    public let configuration: Configuration
+    public private(set) var counters = Counters()
+    private var slots: [Slot] = []
+    private var index: [QueryKey: Int] = [:]
+    private var freeSlots: [Int] = []
+    /// Most and least recently used slot; -1 when empty.
+    private var newest = -1
+    private var oldest = -1
+
+    public init(configuration: Configuration = Configuration()) {
+        precondition(configuration.capacity > 0, "a cache holds at least one entry")
+        self.configuration = configuration
+        index.reserveCapacity(configuration.capacity)
+    }
+
+    public var count: Int { index.count }
+
+    // MARK: - Storing
+
+    /// Keeps `reply` (already accepted by `PendingQueries`) under `key` if the policy allows, replacing any entry.
+    @discardableResult
+    public mutating func store(_ reply: Message, for key: QueryKey, now: ContinuousClock.Instant) -> StoreOutcome {
+        let ttl: UInt32
+        switch policyTTL(reply, key) {
+        case .success(let value): ttl = value
+        case .failure(let reason): return .notCached(reason)
+        }
+        let slot = Slot(
+            key: key, reply: CompiledReply(reply), storedAt: now, ttl: ttl,
+            isServFail: reply.responseCode == .servFail, hits: 0, prefetchSignalled: false, newer: -1, older: -1)
+        if let existing = index[key] {
+            unlink(existing)
+            var replaced = slot
+            replaced.hits = slots[existing].hits
+            slots[existing] = replaced
+            linkNewest(existing)
+        } else {
+            if index.count >= configuration.capacity {
+                counters.evictions += 1
+                remove(oldest)
+            }
+            let position: Int
+            if let free = freeSlots.popLast() {
+                slots[free] = slot
+                position = free
+            } else {
+                slots.append(slot)
+                position = slots.count - 1
+            }
+            index[key] = position
+            linkNewest(position)
+        }
+        return .stored(ttl: ttl)
+    }
+
+    private func policyTTL(_ reply: Message, _ key: QueryKey) -> Result<UInt32, Uncacheable> {
+        guard reply.header.isResponse else { return .failure(.notAResponse) }
+        // RFC 2181 §9: a truncated reply is incomplete and must not be cached.
+        guard !reply.header.isTruncated else { return .failure(.truncated) }
+        guard reply.questions.count == 1, key.matches(reply.questions[0]) else { return .failure(.questionMismatch) }
+        let ttl: UInt32
+        switch reply.responseCode {
+        case .noError where !reply.answers.isEmpty:
+            ttl = min(reply.answers.map(\.ttl).min()!, configuration.maxTTL)
+        case .noError, .nxDomain:
+            let soa = reply.authorities.lazy.compactMap { record -> (UInt32, SOAData)? in
+                guard case .soa(let data) = record.data else { return nil }
+                return (record.ttl, data)
+            }.first
+            guard let (soaTTL, data) = soa else { return .failure(.negativeWithoutSOA) }
+            ttl = min(soaTTL, data.minimum, configuration.maxNegativeTTL)
+        case .servFail:
+            ttl = configuration.servFailTTL
+        default:
+            return .failure(.responseCode(reply.responseCode))
+        }
+        guard ttl > 0 else { return .failure(.zeroTTL) }
+        return .success(ttl)
+    }
+
+    // MARK: - Looking up
+
+    /// Writes the cached reply for `query` into `buffer`, TTLs counted down by the entry's age, rewritten for the
+    /// client (ID, question case, RD/CD, OPT, truncation to `clientLimit`). An expired entry is served, with
+    /// `staleTTL`, only when `upstreamsFailed` and it expired less than `serveStale` ago; otherwise `nil`.
+    public mutating func lookup(
+        _ query: ClientQuery, clientLimit: Int, now: ContinuousClock.Instant, upstreamsFailed: Bool = false,
+        into buffer: UnsafeMutableRawBufferPointer
+    ) -> Hit? {
+        guard let position = index[query.key] else {
+            counters.misses += 1
+            return nil
+        }
+        let slot = slots[position]
+        let expiry = slot.storedAt + .seconds(slot.ttl)
+        if now >= expiry {
+            let canServeStale = !slot.isServFail && now < expiry + configuration.serveStale
+            if !canServeStale {
+                remove(position)
+            }
+            guard canServeStale, upstreamsFailed else {
+                counters.misses += 1
+                return nil
+            }
+            counters.staleHits += 1
+            touch(position)
+            let length = slot.reply.write(
+                for: query, limit: clientLimit, ttls: .fixed(configuration.staleTTL), into: buffer)
+            return Hit(length: length, shouldPrefetch: false, isStale: true)
+        }
+        counters.hits += 1
+        let age = UInt32(clamping: (now - slot.storedAt).components.seconds)
+        let remaining = expiry - now
+        slots[position].hits += 1
+        var prefetch = false
+        if slots[position].hits >= configuration.prefetchHits, !slot.prefetchSignalled,
+            remaining * 100 < .seconds(slot.ttl) * configuration.prefetchPercent
+        {
+            prefetch = true
+            slots[position].prefetchSignalled = true
+            counters.prefetches += 1
+        }
+        touch(position)
+        let length = slot.reply.write(
+            for: query, limit: clientLimit, ttls: .aged(by: age, ceiling: slot.ttl - min(age, slot.ttl)),
+            into: buffer)
+        return Hit(length: length, shouldPrefetch: prefetch, isStale: false)
+    }
+
+    /// `lookup(_:clientLimit:now:upstreamsFailed:into:)` returning a new array (tests, and callers without a buffer).
+    public mutating func lookup(
+        _ query: ClientQuery, clientLimit: Int, now: ContinuousClock.Instant, upstreamsFailed: Bool = false
+    ) -> (reply: [UInt8], hit: Hit)? {
+        var hit: Hit?
+        let reply = [UInt8](unsafeUninitializedCapacity: max(clientLimit, 0)) { buffer, count in
+            hit = lookup(
+                query, clientLimit: clientLimit, now: now, upstreamsFailed: upstreamsFailed,
+                into: UnsafeMutableRawBufferPointer(buffer))
+            count = hit?.length ?? 0
+        }
+        guard let hit else { return nil }
+        return (reply, hit)
+    }
+
+    /// True when an entry for `key` exists (fresh or stale); does not count as use.
+    public func contains(_ key: QueryKey) -> Bool {
+        index[key] != nil
+    }
+
+    // MARK: - Recency list
+
+    private mutating func touch(_ position: Int) {
+        guard position != newest else { return }
+        unlink(position)
+        linkNewest(position)
+    }
+
+    private mutating func linkNewest(_ position: Int) {
+        slots[position].newer = -1
+        slots[position].older = newest
+        if newest >= 0 { slots[newest].newer = position }
+        newest = position
+        if oldest < 0 { oldest = position }
+    }
+
+    private mutating func unlink(_ position: Int) {
+        let newer = slots[position].newer
+        let older = slots[position].older
+        if newer >= 0 { slots[newer].older = older } else { newest = older }
+        if older >= 0 { slots[older].newer = newer } else { oldest = newer }
+        slots[position].newer = -1
+        slots[position].older = -1
+    }
+
+    private mutating func remove(_ position: Int) {
+        unlink(position)
+        index[slots[position].key] = nil
+        freeSlots.append(position)
+    }
+}
