@@ -32,6 +32,8 @@ let package = Package(
             ]
         ),
         .target(name: "DNSAnswer", dependencies: ["DNSWire", "DNSRegistry"]),
+        .target(name: "DNSForward", dependencies: ["DNSWire"]),
+        .target(name: "DNSKubernetes", dependencies: ["DNSRegistry"]),
         .target(name: "DNSEventLoop", dependencies: ["CLibevent", "CSocketShims"]),
         .target(
             name: "DNSServer",
@@ -55,12 +57,18 @@ let package = Package(
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSTestKit"]),
         .testTarget(name: "DNSRegistryTests", dependencies: ["DNSRegistry", "DNSTestKit"]),
         .testTarget(name: "DNSAnswerTests", dependencies: ["DNSAnswer", "DNSRegistry", "DNSWire", "DNSTestKit"]),
-        .testTarget(name: "DNSEventLoopTests", dependencies: ["DNSEventLoop"]),
+        .testTarget(name: "DNSEventLoopTests", dependencies: ["DNSEventLoop", "DNSTestKit"]),
+        .testTarget(name: "DNSForwardTests", dependencies: ["DNSForward", "DNSWire", "DNSTestKit"]),
+        .testTarget(name: "DNSKubernetesTests", dependencies: ["DNSKubernetes", "DNSRegistry", "DNSWire"]),
+        // Counts mallocs in the test process: the hot path must allocate nothing per query.
+        .target(name: "CMallocCounter"),
+        .testTarget(name: "AllocationTests", dependencies: ["DNSAnswer", "DNSRegistry", "DNSWire", "CMallocCounter"]),
         .testTarget(
             name: "DNSServerTests",
             dependencies: [
                 "DNSServer", "DNSAnswer", "DNSRegistry", "DNSWire", "DNSEventLoop", "DNSTestKit",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ]
