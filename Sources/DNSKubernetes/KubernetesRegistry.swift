@@ -1,0 +1,125 @@
+import DNSRegistry
+import Foundation
+
+/// The cluster as the API server describes it: the result of each collection's list, kept current by its watch
+/// events. Sans-IO: the transport feeds bodies and lines in, and reads back what to request next.
+public struct KubernetesRegistry: Sendable {
+    public enum ListError: Error, Equatable, Sendable {
+        case notAList
+        case status(APIStatus)
+    }
+
+    /// What a watch event meant for the caller.
+    public enum Outcome: Sendable, Equatable {
+        /// The registry changed: rebuild the answers.
+        case changed
+        /// Only the resume point moved (a bookmark, or an event that changed nothing DNS uses).
+        case unchanged
+        /// The object could not be used; it was skipped, the last good state keeps serving.
+        case skipped(String)
+        /// The resourceVersion expired (410): list again, with the resourceVersion unset.
+        case relist
+        /// Any other error event: the stream is broken; reconnect after a back-off.
+        case failed(APIStatus)
+    }
+
+    public let resources: Set<WatchedResource>
+    private var objects: [WatchedResource: [RegistryObjectKey: [RegistryObject]]] = [:]
+    private var listed: Set<WatchedResource> = []
+    /// Per collection, where its watch resumes.
+    public private(set) var resourceVersions: [WatchedResource: String] = [:]
+
+    public init(resources: Set<WatchedResource>) {
+        self.resources = resources
+    }
+
+    /// True once every collection has been listed: until then cluster names are SERVFAIL and `/ready` is 503.
+    public var isSynced: Bool { listed == resources }
+
+    /// Replaces `resource`'s objects with the list in `body` and returns the list's resourceVersion. Items DNS cannot
+    /// use are skipped and returned as reasons, never fatal.
+    @discardableResult
+    public mutating func applyList(_ body: [UInt8], of resource: WatchedResource) throws(ListError) -> [String] {
+        guard let list = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw .notAList
+        }
+        if list["kind"] as? String == "Status" {
+            throw .status(APIStatus(list))
+        }
+        guard let items = list["items"] as? [[String: Any]] ?? (list["items"] is NSNull ? [] : nil) else {
+            throw .notAList
+        }
+        var fresh: [RegistryObjectKey: [RegistryObject]] = [:]
+        var skipped: [String] = []
+        for item in items {
+            do {
+                let converted = try WatchEvent.registryObjects(item, resource: resource)
+                let metadata = item["metadata"] as? [String: Any] ?? [:]
+                if !converted.isEmpty {
+                    fresh[WatchEvent.key(metadata, resource: resource)] = converted
+                }
+            } catch {
+                skipped.append("\(error)")
+            }
+        }
+        objects[resource] = fresh
+        listed.insert(resource)
+        if let version = (list["metadata"] as? [String: Any])?["resourceVersion"] as? String {
+            resourceVersions[resource] = version
+        }
+        return skipped
+    }
+
+    /// Applies one watch event of `resource`.
+    public mutating func apply(_ event: WatchEvent, of resource: WatchedResource) -> Outcome {
+        switch event.change {
+        case .error(let status):
+            return status.isExpired ? .relist : .failed(status)
+        case .bookmark:
+            remember(event, of: resource)
+            return .unchanged
+        case .deleted(let key):
+            remember(event, of: resource)
+            return objects[resource, default: [:]].removeValue(forKey: key) == nil ? .unchanged : .changed
+        case .added(let converted), .modified(let converted):
+            remember(event, of: resource)
+            guard !converted.isEmpty else {
+                // Nothing DNS uses any more (an FQDN slice, a slice without its service label): drop any older copy.
+                return objects[resource, default: [:]].removeValue(forKey: event.key) == nil ? .unchanged : .changed
+            }
+            let previous = objects[resource, default: [:]].updateValue(converted, forKey: event.key)
+            return previous == converted ? .unchanged : .changed
+        }
+    }
+
+    /// Applies a line of `resource`'s watch stream; a line that does not decode is skipped.
+    public mutating func apply(line: [UInt8], of resource: WatchedResource) -> Outcome {
+        do {
+            return apply(try WatchEvent(line: line, resource: resource), of: resource)
+        } catch {
+            return .skipped("\(error)")
+        }
+    }
+
+    /// Every object of every collection, as the answer builder takes them.
+    public var snapshot: RegistrySnapshot {
+        var all: [RegistryObject] = []
+        for resource in WatchedResource.allCases {
+            for (_, converted) in objects[resource] ?? [:] {
+                all += converted
+            }
+        }
+        return RegistrySnapshot(objects: all)
+    }
+
+    /// Objects held for `resource`.
+    public func count(of resource: WatchedResource) -> Int {
+        objects[resource]?.count ?? 0
+    }
+
+    private mutating func remember(_ event: WatchEvent, of resource: WatchedResource) {
+        if let version = event.resourceVersion {
+            resourceVersions[resource] = version
+        }
+    }
+}

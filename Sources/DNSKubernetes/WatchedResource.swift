@@ -1,0 +1,27 @@
+/// A collection the server lists and watches, with the request paths CoreDNS's kubernetes plugin uses.
+public enum WatchedResource: String, Sendable, CaseIterable, Hashable {
+    case services
+    case endpointSlices
+    case pods
+    case namespaces
+
+    /// The kind of the objects in it, as `RegistryObjectKey.kind` names them.
+    public var kind: String {
+        switch self {
+        case .services: "Service"
+        case .endpointSlices: "EndpointSlice"
+        case .pods: "Pod"
+        case .namespaces: "Namespace"
+        }
+    }
+
+    /// The collection's path, with the field selector that keeps finished pods out (as CoreDNS's pod watch does).
+    public var collectionPath: String {
+        switch self {
+        case .services: "/api/v1/services"
+        case .endpointSlices: "/apis/discovery.k8s.io/v1/endpointslices"
+        case .pods: "/api/v1/pods?fieldSelector=status.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed"
+        case .namespaces: "/api/v1/namespaces"
+        }
+    }
+}

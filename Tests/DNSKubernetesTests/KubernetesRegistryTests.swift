@@ -1,0 +1,119 @@
+import DNSKubernetes
+import DNSRegistry
+import DNSWire
+import Testing
+
+/// Lists and watch streams recorded from kube-apiserver v1.26.1, replayed into the registry.
+struct KubernetesRegistryTests {
+    static func listedRegistry() throws -> KubernetesRegistry {
+        var registry = KubernetesRegistry(resources: [.services, .endpointSlices, .pods])
+        try registry.applyList(try KubeAPIFixtures.bytes("list/services.json"), of: .services)
+        try registry.applyList(try KubeAPIFixtures.bytes("list/endpointslices.json"), of: .endpointSlices)
+        try registry.applyList(try KubeAPIFixtures.bytes("list/pods-active.json"), of: .pods)
+        return registry
+    }
+
+    @Test func notSyncedUntilEveryCollectionIsListed() throws {
+        var registry = KubernetesRegistry(resources: [.services, .endpointSlices])
+        #expect(!registry.isSynced)
+        try registry.applyList(try KubeAPIFixtures.bytes("list/services.json"), of: .services)
+        #expect(!registry.isSynced)
+        try registry.applyList(try KubeAPIFixtures.bytes("list/endpointslices.json"), of: .endpointSlices)
+        #expect(registry.isSynced)
+    }
+
+    @Test func recordedListsGiveTheClustersServicesAndSlices() throws {
+        let registry = try Self.listedRegistry()
+        #expect(registry.count(of: .services) == 11)
+        #expect(registry.resourceVersions[.services] == "274")
+        let snapshot = registry.snapshot
+        let kubeDNS = try #require(snapshot.service(namespace: "kube-system", name: "kube-dns"))
+        #expect(kubeDNS.kind == .clusterIP([IPAddress("10.96.0.10")!]))
+        let db = try #require(snapshot.service(namespace: "prod", name: "db"))
+        #expect(db.kind == .headless)
+        // db-0 ready; db-1 not ready; db-2 terminating.
+        let published = snapshot.publishedEndpoints(of: db).flatMap(\.endpoint.addresses)
+        #expect(published.count == 1)
+        let external = try #require(snapshot.service(namespace: "prod", name: "ext-db"))
+        #expect(external.kind == .externalName("db.example.com."))
+    }
+
+    @Test func serviceWatchReplaysTheChurn() throws {
+        var registry = try Self.listedRegistry()
+        var outcomes: [KubernetesRegistry.Outcome] = []
+        var kinds: [ServiceKind?] = []
+        for line in try KubeAPIFixtures.lines("watch/services.jsonl") {
+            outcomes.append(registry.apply(line: line, of: .services))
+            kinds.append(registry.snapshot.service(namespace: "prod", name: "churn")?.kind)
+        }
+        #expect(outcomes == [.changed, .changed, .changed, .changed, .changed, .unchanged, .unchanged])
+        #expect(kinds[0] == .externalName("a.example.com."))
+        #expect(kinds[1] == .externalName("b.example.com."))
+        #expect(kinds[2] == .clusterIP([IPAddress("10.109.206.0")!]))
+        #expect(kinds[4] == nil)
+        // The bookmarks move the resume point.
+        #expect(registry.resourceVersions[.services] == "329")
+    }
+
+    @Test func endpointSliceAndPodWatchesApplyInOrder() throws {
+        var registry = try Self.listedRegistry()
+        for line in try KubeAPIFixtures.lines("watch/endpointslices.jsonl") {
+            let outcome = registry.apply(line: line, of: .endpointSlices)
+            if case .skipped(let reason) = outcome { Issue.record("skipped: \(reason)") }
+        }
+        for line in try KubeAPIFixtures.lines("watch/pods-active.jsonl") {
+            let outcome = registry.apply(line: line, of: .pods)
+            if case .skipped(let reason) = outcome { Issue.record("skipped: \(reason)") }
+        }
+        #expect(registry.resourceVersions[.endpointSlices] == "332")
+        let snapshot = registry.snapshot
+        let web = try #require(snapshot.service(namespace: "prod", name: "web"))
+        // web-3 came and went; web-1 turned not ready: web-0 and web-2 remain.
+        let addresses = Set(snapshot.publishedEndpoints(of: web).flatMap(\.endpoint.addresses))
+        #expect(addresses.count == 2)
+        // The churn service's slice was garbage-collected with it.
+        #expect(snapshot.endpointSlices(namespace: "prod", service: "churn").isEmpty)
+        // The finished job's pod left the field-selected watch with a DELETED event.
+        #expect(!snapshot.pods.contains { $0.name.hasPrefix("job-") })
+    }
+
+    @Test func anExpiredResourceVersionAsksForARelist() throws {
+        var registry = try Self.listedRegistry()
+        let lines = try KubeAPIFixtures.lines("errors/watch-410-too-old-rv-services.jsonl")
+        #expect(lines.count == 1)
+        #expect(registry.apply(line: lines[0], of: .services) == .relist)
+        // Nothing was dropped: the last data keep serving until the relist replaces them.
+        #expect(registry.count(of: .services) == 11)
+    }
+
+    @Test func errorBodiesAreReadAsStatus() throws {
+        var registry = KubernetesRegistry(resources: [.services])
+        #expect(throws: KubernetesRegistry.ListError.self) {
+            try registry.applyList(try KubeAPIFixtures.bytes("errors/401-bad-token.json"), of: .services)
+        }
+        let status = try #require(APIStatus(body: try KubeAPIFixtures.bytes("errors/504-too-large-resource-version-list.json")))
+        #expect(status.code == 504)
+        #expect(status.retryAfterSeconds == 1)
+        #expect(!registry.isSynced)
+    }
+
+    @Test(arguments: ["not json", #"{"type":"ADDED"}"#, #"{"type":"WHATEVER","object":{}}"#])
+    func undecodableLinesAreSkippedNotFatal(_ line: String) throws {
+        var registry = try Self.listedRegistry()
+        guard case .skipped = registry.apply(line: Array(line.utf8), of: .services) else {
+            Issue.record("not skipped")
+            return
+        }
+        #expect(registry.count(of: .services) == 11)
+    }
+
+    @Test func anInvalidObjectIsSkippedAndTheOldCopyKept() throws {
+        var registry = try Self.listedRegistry()
+        let line = #"{"type":"MODIFIED","object":{"kind":"Service","apiVersion":"v1","metadata":{"name":"web","namespace":"prod","resourceVersion":"999"},"spec":{"clusterIP":"999.1.1.1"}}}"#
+        guard case .skipped = registry.apply(line: Array(line.utf8), of: .services) else {
+            Issue.record("not skipped")
+            return
+        }
+        #expect(registry.snapshot.service(namespace: "prod", name: "web") != nil)
+    }
+}
