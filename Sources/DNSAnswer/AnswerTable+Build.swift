@@ -15,7 +15,10 @@ extension AnswerTable {
         from snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32
     ) -> AnswerTable {
         var records = ClusterRecords(snapshot: snapshot, configuration: configuration, serial: serial)
-        let collection = records.collect()
+        var collection = records.collect()
+        let staticAuthorities = addStaticZones(
+            snapshot.staticZones, to: &collection, firstAuthority: configuration.zones.count + 2,
+            clusterZones: configuration.zones)
         var compiler = Compiler(collection: collection, ttl: configuration.ttl)
         for name in collection.order {
             compiler.compileNode(name)
@@ -28,7 +31,7 @@ extension AnswerTable {
                     apex: "in-addr.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
                 negativeAuthority(
                     apex: "ip6.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
-            ]
+            ] + staticAuthorities
         return AnswerTable(
             serial: serial, configuration: configuration, authorities: authorities, nodes: compiler.nodes,
             keyBytes: compiler.keyBytes, answers: compiler.answers, answerBytes: compiler.answerBytes,
@@ -69,6 +72,42 @@ extension AnswerTable {
             pointerPatchOffsets: patches)
     }
 
+    /// Adds the records of each master file; a zone that overlaps a cluster zone, a reverse zone or an earlier static
+    /// zone is left out (the cluster's answers must not be shadowed).
+    static func addStaticZones(
+        _ zones: [ZoneFile], to collection: inout RecordCollection, firstAuthority: Int, clusterZones: [Name]
+    ) -> [Authority] {
+        var authorities: [Authority] = []
+        var taken = clusterZones + ["in-addr.arpa.", "ip6.arpa."]
+        for zone in zones {
+            let origin = zone.origin.lowercased()
+            guard let soa = zone.soa, case .soa(let soaData) = soa.data,
+                !taken.contains(where: { origin.isSubdomain(of: $0) || $0.isSubdomain(of: origin) })
+            else { continue }
+            taken.append(origin)
+            let authority = firstAuthority + authorities.count
+            for record in zone.records {
+                collection.add(
+                    record.data, type: record.type, at: record.name.lowercased(), authority: authority, apex: origin,
+                    ttl: record.ttl)
+            }
+            authorities.append(
+                staticNegativeAuthority(origin: origin, soa: soaData, ttl: min(soa.ttl, soaData.minimum)))
+        }
+        return authorities
+    }
+
+    /// A master file's SOA for negative answers: owner pointing at the apex in the question, names written out.
+    static func staticNegativeAuthority(origin: Name, soa: SOAData, ttl: UInt32) -> Authority {
+        var bytes: [UInt8] = [0xC0, 0x00]
+        bytes += bigEndian(RecordType.soa.rawValue) + bigEndian(RecordClass.internet.rawValue) + bigEndian(ttl)
+        let rdata =
+            soa.mname.wire + soa.rname.wire
+            + [soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum].flatMap { bigEndian($0) }
+        bytes += bigEndian(UInt16(rdata.count)) + rdata
+        return Authority(apex: origin.wire, isClusterZone: true, negativeSOA: bytes, pointerPatchOffsets: [0])
+    }
+
     /// Lays nodes and answers out in flat arrays.
     struct Compiler {
         let collection: RecordCollection
@@ -93,7 +132,7 @@ extension AnswerTable {
             let answersStart = answers.count
             var fallback: Int32 = -1
             if let target = node.cnameTarget {
-                let alias = record(owner: name, type: .cname, data: .cname(target))
+                let alias = record(owner: name, type: .cname, data: .cname(target), ttl: node.ttls[.cname])
                 fallback = Int32(appendAnswer(question: name, type: .cname, answer: [alias], additional: []))
                 for type in AnswerTable.chasedAliasTypes {
                     let chased = chase(target, type: type, visited: [name])
@@ -103,7 +142,9 @@ extension AnswerTable {
             } else {
                 var everything: [ResourceRecord] = []
                 for type in node.records.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
-                    let rrset = node.records[type]!.map { record(owner: name, type: type, data: $0) }
+                    let rrset = node.records[type]!.map {
+                        record(owner: name, type: type, data: $0, ttl: node.ttls[type])
+                    }
                     everything += rrset
                     appendAnswer(question: name, type: type, answer: rrset, additional: node.additionals[type] ?? [])
                 }
@@ -128,13 +169,14 @@ extension AnswerTable {
             else { return [] }
             if let target = node.cnameTarget {
                 let next = chase(target, type: type, visited: visited.union([lowered]))
-                return next.isEmpty ? [] : [record(owner: lowered, type: .cname, data: .cname(target))] + next
+                let alias = record(owner: lowered, type: .cname, data: .cname(target), ttl: node.ttls[.cname])
+                return next.isEmpty ? [] : [alias] + next
             }
-            return (node.records[type] ?? []).map { record(owner: lowered, type: type, data: $0) }
+            return (node.records[type] ?? []).map { record(owner: lowered, type: type, data: $0, ttl: node.ttls[type]) }
         }
 
-        func record(owner: Name, type: RecordType, data: RecordData) -> ResourceRecord {
-            ResourceRecord(name: owner, type: type, recordClass: .internet, ttl: ttl, data: data)
+        func record(owner: Name, type: RecordType, data: RecordData, ttl ownTTL: UInt32? = nil) -> ResourceRecord {
+            ResourceRecord(name: owner, type: type, recordClass: .internet, ttl: ownTTL ?? ttl, data: data)
         }
 
         /// Writes the records after a question of `question` so compression can point into it, then keeps only the

@@ -10,11 +10,12 @@ public final class AnswerTable: @unchecked Sendable {
     static let soaRetry: UInt32 = 1800
     static let soaExpire: UInt32 = 86400
 
-    /// A zone this table speaks for: a cluster zone (NXDOMAIN below it when a name is missing) or a reverse zone (only
-    /// its exact PTR names; other names are not ours).
+    /// A zone this table speaks for: a cluster zone or a static zone from a master file (NXDOMAIN below it when a name
+    /// is missing), or a reverse zone (only its exact PTR names; other names are not ours).
     struct Authority {
         /// Lowercased wire form of the apex.
         var apex: [UInt8]
+        /// True for cluster and static zones: every name below the apex is ours, so a missing one is NXDOMAIN.
         var isClusterZone: Bool
         /// The zone's SOA record for negative answers (RFC 2308 §3), with its owner (and, for cluster zones, the
         /// names inside it) written as compression pointers whose value is patched to the apex's offset per reply.

@@ -12,6 +12,9 @@ struct RecordCollection {
         /// Extra records to put in the additional section of an answer of that type (SRV targets, NS addresses).
         var additionals: [RecordType: [ResourceRecord]] = [:]
         var cnameTarget: Name?
+        /// TTL of an RRset where it differs from the configured one (static zones carry their own); the lowest of the
+        /// set's records, as RFC 2181 §5.2 wants one TTL per RRset.
+        var ttls: [RecordType: UInt32] = [:]
     }
 
     private(set) var nodes: [Name: Node] = [:]
@@ -20,8 +23,13 @@ struct RecordCollection {
 
     /// Adds `data` at `name` (lowercased by the caller), creating the name and its empty non-terminal ancestors down to
     /// the zone apex so that they answer NODATA rather than NXDOMAIN (RFC 8020).
-    mutating func add(_ data: RecordData, type: RecordType, at name: Name, authority: Int, apex: Name?) {
+    mutating func add(
+        _ data: RecordData, type: RecordType, at name: Name, authority: Int, apex: Name?, ttl: UInt32? = nil
+    ) {
         ensureExists(name, authority: authority, apex: apex)
+        if let ttl {
+            nodes[name]!.ttls[type] = min(ttl, nodes[name]!.ttls[type] ?? ttl)
+        }
         guard !(nodes[name]!.records[type]?.contains(data) ?? false) else { return }
         nodes[name]!.records[type, default: []].append(data)
         if case .cname(let target) = data {

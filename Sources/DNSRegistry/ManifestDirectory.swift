@@ -1,11 +1,12 @@
+import DNSWire
 import Foundation
 import Logging
 import Synchronization
 
 /// The manifests in a directory tree, as a registry: the bundled `zones/`, or a ConfigMap mounted into the pod.
 ///
-/// Every `*.yaml`, `*.yml` and `*.json` below the directory counts. Names starting with a dot are not listed, but
-/// symlinks are followed: a ConfigMap volume shows each key as `name -> ..data/name`, with `..data` a link to a
+/// Every `*.yaml`, `*.yml` and `*.json` below the directory counts, and `*.zone` master files (named after their
+/// zone). Names starting with a dot are not listed, but symlinks are followed: a ConfigMap volume shows each key as `name -> ..data/name`, with `..data` a link to a
 /// hidden timestamped directory that Kubernetes swaps atomically on update. A file reached by two names is read once.
 ///
 /// Each `scan()` stats every file and re-reads only those whose fingerprint changed. A file that fails to parse keeps
@@ -26,7 +27,7 @@ public final class ManifestDirectory: Sendable {
     /// fingerprint: file times come from a clock that ticks every few milliseconds on Linux (every 2 s on FAT), so
     /// two writes of the same size within one tick leave the same fingerprint.
     static let racyWindowSeconds: Int64 = 2
-    static let manifestExtensions: Set<String> = ["yaml", "yml", "json"]
+    static let manifestExtensions: Set<String> = ["yaml", "yml", "json", "zone"]
 
     public init(path: String, logger: Logger) {
         self.path = path
@@ -130,7 +131,11 @@ public final class ManifestDirectory: Sendable {
         let outcome: Result<[ManifestParser.Declaration], ManifestError>
         do throws(ManifestError) {
             let text = try text(of: try content.get(), path: path)
-            outcome = .success(try ManifestParser.declarations(in: text, path: path))
+            if path.lowercased().hasSuffix(".zone") {
+                outcome = .success([try Self.zoneDeclaration(text, path: path)])
+            } else {
+                outcome = .success(try ManifestParser.declarations(in: text, path: path))
+            }
         } catch {
             outcome = .failure(error)
         }
@@ -153,6 +158,23 @@ public final class ManifestDirectory: Sendable {
                 let kept = file.declarations.isEmpty ? "it contributes no objects" : "keeping its last good objects"
                 logger.error("\(error) (\(kept))")
             }
+        }
+    }
+
+    /// A master file named after its zone (`example.org.zone` holds `example.org.`), as CoreDNS's `file` plugin is
+    /// given the origin beside the file; `$ORIGIN` in the file still applies to the names after it.
+    static func zoneDeclaration(_ text: String, path: String) throws(ManifestError) -> ManifestParser.Declaration {
+        let fileName = String(path.split(separator: "/").last ?? "")
+        let originText = String(fileName.dropLast(".zone".count))
+        guard !originText.isEmpty, let origin = try? Name(originText) else {
+            throw ManifestError(path: path, line: 0, reason: "is not named after its zone (like example.org.zone)")
+        }
+        do {
+            let zone = try ZoneFile(parsing: text, origin: origin)
+            let object = RegistryObject.staticZone(zone)
+            return ManifestParser.Declaration(key: object.key, line: 1, objects: [object])
+        } catch {
+            throw ManifestError(path: path, line: error.line, reason: error.reason)
         }
     }
 

@@ -12,6 +12,8 @@ public struct RegistrySnapshot: Sendable, Hashable {
     public private(set) var pods: [Pod]
     /// Declared Namespace objects and every namespace any object is in.
     public private(set) var namespaces: Set<String>
+    /// Master files served beside the cluster zones, sorted by origin.
+    public private(set) var staticZones: [ZoneFile]
 
     /// Where each service's slices are in `endpointSlices`, derived from it.
     private var slicesByService: [ServiceKey: [Int]]
@@ -29,15 +31,18 @@ public struct RegistrySnapshot: Sendable, Hashable {
         var slices: [EndpointSlice] = []
         var pods: [Pod] = []
         var namespaces: Set<String> = []
+        var zones: [ZoneFile] = []
         for object in objects {
-            namespaces.insert(object.namespace)
+            if let namespace = object.namespace { namespaces.insert(namespace) }
             switch object {
             case .service(let service): services.append(service)
             case .endpointSlice(let slice): slices.append(slice)
             case .pod(let pod): pods.append(pod)
             case .namespace: break
+            case .staticZone(let zone): zones.append(zone)
             }
         }
+        self.staticZones = zones.sortedStably { $0.origin.description < $1.origin.description }
         self.services = services.sortedStably { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
         self.endpointSlices = slices.sortedStably {
             ($0.namespace, $0.name, $0.isLegacyEndpoints ? 1 : 0) < (

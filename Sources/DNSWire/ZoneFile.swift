@@ -1,6 +1,6 @@
 /// An RFC 1035 §5 master file: `$ORIGIN`, `$TTL` (RFC 2308 §4), relative names, `@`, blank owners, parentheses across
 /// lines, comments, and every record type the presentation parser reads.
-public struct ZoneFile: Sendable, Equatable {
+public struct ZoneFile: Sendable, Hashable {
     public var origin: Name
     public var records: [ResourceRecord]
 
