@@ -6,8 +6,9 @@ import Synchronization
 /// The manifests in a directory tree, as a registry: the bundled `zones/`, or a ConfigMap mounted into the pod.
 ///
 /// Every `*.yaml`, `*.yml` and `*.json` below the directory counts, and `*.zone` master files (named after their
-/// zone). Names starting with a dot are not listed, but symlinks are followed: a ConfigMap volume shows each key as `name -> ..data/name`, with `..data` a link to a
-/// hidden timestamped directory that Kubernetes swaps atomically on update. A file reached by two names is read once.
+/// zone). Names starting with a dot are not listed, but symlinks are followed: a ConfigMap volume shows each key as
+/// `name -> ..data/name`, with `..data` a link to a hidden timestamped directory that Kubernetes swaps atomically on
+/// update. A file reached by two names is read once.
 ///
 /// Each `scan()` stats every file and re-reads only those whose fingerprint changed. A file that fails to parse keeps
 /// contributing its last good objects (none if it never parsed), so a half-saved edit doesn't empty the cluster;
