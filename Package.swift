@@ -38,14 +38,14 @@ let package = Package(
         .target(
             name: "DNSServer",
             dependencies: [
-                "DNSWire", "DNSRegistry", "DNSAnswer", "DNSEventLoop",
+                "DNSWire", "DNSRegistry", "DNSAnswer", "DNSEventLoop", "DNSForward",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "cluster-dns",
             dependencies: [
-                "DNSServer", "DNSRegistry", "DNSAnswer",
+                "DNSServer", "DNSRegistry", "DNSAnswer", "DNSForward",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(
             name: "DNSServerTests",
             dependencies: [
-                "DNSServer", "DNSAnswer", "DNSRegistry", "DNSWire", "DNSEventLoop", "DNSTestKit",
+                "DNSServer", "DNSAnswer", "DNSRegistry", "DNSWire", "DNSEventLoop", "DNSForward", "DNSTestKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -13,10 +13,16 @@ public final class Responder {
     /// The most labels a 255-octet name can have.
     static let maxLabels = 128
     static let optRecordLength = 11
+    /// Returned by `respond` instead of a length when `forwardsOtherNames` is set and the name is not ours: the caller
+    /// hands the query to its forwarder. Never returned otherwise.
+    public static let forward = -1
 
     /// The table in force; `nil` until the first registry load succeeded (cluster-zone names get SERVFAIL then).
     public var table: AnswerTable?
     public private(set) var counters = ResponderCounters()
+    /// Whether names outside the cluster zones (and reverse names without a PTR here) are handed to a forwarder
+    /// (`Responder.forward`) instead of answered REFUSED: set when upstreams are configured.
+    public var forwardsOtherNames = false
 
     /// Lowercased wire form of the cluster zones, to tell ours from others' before the first table exists.
     private let zoneApexes: [[UInt8]]
@@ -38,7 +44,9 @@ public final class Responder {
         addressScratch.deallocate()
     }
 
-    /// Writes the reply to `query` into `response` and returns its length; 0 means drop.
+    /// Writes the reply to `query` into `response` and returns its length; 0 means drop, `Responder.forward` (only with
+    /// `forwardsOtherNames`) means the name is not ours to answer. Malformed queries, other opcodes and classes, EDNS
+    /// versions and zone transfers are answered here whatever the name, before any forwarding.
     public func respond(
         to query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, transport: ResponseTransport
     ) -> Int {
@@ -80,6 +88,10 @@ public final class Responder {
                 counters.servFail += 1
                 return writeReply(query, parsed, response, rcode: .servFail, authoritative: false)
             }
+            if forwardsOtherNames {
+                counters.forwarded += 1
+                return Responder.forward
+            }
             counters.refused += 1
             return writeReply(query, parsed, response, rcode: .refused, authoritative: false)
         }
@@ -92,14 +104,24 @@ public final class Responder {
                 counters.answered += 1
                 return writePositive(query, parsed, response, limit: limit, table: table, answer: answer)
             }
+            // A reverse-zone node without records of its own (a label between the apex and a PTR name): only exact
+            // PTR names are ours there, so the rest of the reverse tree belongs to the upstreams.
+            if forwardsOtherNames, !table.authorities[authority].isClusterZone, table.nodes[node].answersCount == 0 {
+                counters.forwarded += 1
+                return Responder.forward
+            }
             counters.noData += 1
             return writeNegative(query, parsed, response, table: table, authority: authority, rcode: .noError)
         }
-        guard let zone = clusterZone(parsed) else {
+        guard let zone = clusterZone(parsed) ?? staticZone(parsed, table) else {
+            if forwardsOtherNames {
+                counters.forwarded += 1
+                return Responder.forward
+            }
             counters.refused += 1
             return writeReply(query, parsed, response, rcode: .refused, authoritative: false)
         }
-        if table.configuration.podMode == .insecure,
+        if zone < zoneApexes.count, table.configuration.podMode == .insecure,
             let length = insecurePodAnswer(query, parsed, response, table: table, zone: zone)
         {
             return length
@@ -206,6 +228,18 @@ public final class Responder {
     /// The index of the cluster zone holding the question name, if any.
     private func clusterZone(_ parsed: ParsedQuery) -> Int? {
         for (index, apex) in zoneApexes.enumerated() where isSuffix(apex, parsed) {
+            return index
+        }
+        return nil
+    }
+
+    /// The authority index of the static zone (from a master file) holding the name, if any: its missing names are
+    /// ours to deny with NXDOMAIN, never an upstream's to answer.
+    private func staticZone(_ parsed: ParsedQuery, _ table: AnswerTable) -> Int? {
+        for index in table.authorities.indices
+        where index >= zoneApexes.count && table.authorities[index].isClusterZone
+            && isSuffix(table.authorities[index].apex, parsed)
+        {
             return index
         }
         return nil

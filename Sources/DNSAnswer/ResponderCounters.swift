@@ -13,6 +13,8 @@ public struct ResponderCounters: Sendable, Equatable {
     public var noData = 0
     public var answered = 0
     public var badVers = 0
+    /// Queries for names outside the cluster zones handed to the forwarder (`Responder.forward`).
+    public var forwarded = 0
     /// UDP replies cut to the client's size with TC=1.
     public var truncated = 0
 
@@ -31,6 +33,7 @@ public struct ResponderCounters: Sendable, Equatable {
         sum.answered += rhs.answered
         sum.badVers += rhs.badVers
         sum.truncated += rhs.truncated
+        sum.forwarded += rhs.forwarded
         return sum
     }
 }

@@ -4,8 +4,9 @@
 /// closure per query. A handler must not keep the buffers past the call; they are reused for the next query.
 public protocol QueryHandler: AnyObject {
     /// Writes the reply to `query` into `response` (its count is the most that may be sent: 65535 for TCP, the UDP
-    /// buffer size for UDP) and returns the reply's length; 0 means drop silently.
+    /// buffer size for UDP) and returns the reply's length; 0 means drop silently, and `QueryContext.deferred`
+    /// means the handler answers later through `context.route` (or never, which is a drop).
     func respond(
-        to query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, transport: QueryTransport
+        to query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext
     ) -> Int
 }

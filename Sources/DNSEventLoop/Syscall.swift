@@ -92,6 +92,41 @@ enum Syscall {
         return storage
     }
 
+    /// getpeername(2): the address of a connected socket's peer. ENOTCONN (the peer already reset) is thrown.
+    static func peerAddress(_ descriptor: Int32) throws(IOError) -> sockaddr_storage {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        // sockaddr_storage is sized and aligned for every sockaddr_* the kernel writes, which is its purpose.
+        _ = try check("getpeername") {
+            withUnsafeMutablePointer(to: &storage) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.getpeername(descriptor, $0, &length) }
+            }
+        }
+        return storage
+    }
+
+    /// connect(2) on a non-blocking socket: `.wouldBlock` when the handshake is under way (EINPROGRESS); the outcome
+    /// is then read with `pendingError` once the socket is writable.
+    static func connect(
+        _ descriptor: Int32, _ storage: UnsafePointer<sockaddr_storage>, _ length: socklen_t
+    ) throws(IOError) -> IOResult<Int32> {
+        do {
+            return try run("connect", invalidArgumentIsBug: false) {
+                storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, length) }
+            }
+        } catch  where error.errno == EINPROGRESS {
+            return .wouldBlock
+        }
+    }
+
+    /// getsockopt(SO_ERROR): the error a non-blocking connect ended with; 0 when it succeeded.
+    static func pendingError(_ descriptor: Int32) -> Int32 {
+        var code: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &code, &length) == 0 else { return errno }
+        return code
+    }
+
     static func accept(_ listener: Int32) throws(IOError) -> IOResult<Int32> {
         // EINVAL means the socket is not listening, which TCPService guarantees it is.
         try run("accept4") { CSocketShims_accept(listener) }

@@ -8,6 +8,8 @@ internal import Glibc
 /// reply, the rest waits in `output`, reading stops (so a client that does not read cannot make us buffer without
 /// bound), and a write event finishes the job. The idle timeout rides on whichever event is armed.
 final class TCPConnection<Handler: QueryHandler> {
+    let id: UInt64
+    let peer: SocketAddress
     private unowned let service: TCPService<Handler>
     private var descriptor: Int32
     private var readEvent: Event?
@@ -27,11 +29,27 @@ final class TCPConnection<Handler: QueryHandler> {
 
     /// The client sent EOF: answer what is buffered, then close.
     private var peerClosed = false
+    /// Queries the handler deferred and has not answered yet; after EOF the connection stays open for them until
+    /// they are answered or `lingerTimer` fires.
+    private var pendingDeferred = 0
+    private var lingerTimer: Timer?
 
     /// Takes ownership of `descriptor`, closing it on failure.
-    init(service: TCPService<Handler>, descriptor: Int32) throws(IOError) {
+    init(service: TCPService<Handler>, descriptor: Int32, id: UInt64) throws(IOError) {
         self.service = service
         self.descriptor = descriptor
+        self.id = id
+        do throws(IOError) {
+            var storage = try Syscall.peerAddress(descriptor)
+            guard let peer = SocketAddress(&storage) else {
+                throw IOError(function: "getpeername", errno: EAFNOSUPPORT)
+            }
+            self.peer = peer
+        } catch {
+            // ENOTCONN: the client reset before we looked; nothing to serve.
+            Syscall.close(descriptor)
+            throw error
+        }
         inputCapacity = TCPLimits.initialReadBufferSize
         input = .allocate(byteCount: inputCapacity, alignment: 16)
         // Both closures hold the connection unowned: the service's table owns it, and close() frees both events
@@ -59,6 +77,8 @@ final class TCPConnection<Handler: QueryHandler> {
 
     /// Frees the events, closes the socket and, unless the service itself is closing everything, leaves its table.
     func close(notifyService: Bool = true) {
+        lingerTimer?.cancel()
+        lingerTimer = nil
         readEvent?.free()
         readEvent = nil
         writeEvent?.free()
@@ -135,12 +155,20 @@ final class TCPConnection<Handler: QueryHandler> {
             guard available >= 2 + length else { break }
             let query = UnsafeRawBufferPointer(start: input + inputStart + 2, count: length)
             let reply = service.replyBuffer
+            let context = QueryContext(
+                transport: .tcp, client: peer, route: ReplyRoute(channel: service.channel, connection: id, client: peer)
+            )
             let replyLength = service.handler.respond(
                 to: query,
                 into: UnsafeMutableRawBufferPointer(start: reply + 2, count: TCPLimits.maxMessageSize),
-                transport: .tcp)
+                context: context)
             inputStart += 2 + length
             service.countQuery(answered: replyLength > 0)
+            if replyLength == QueryContext.deferred {
+                pendingDeferred += 1
+                service.countDeferredQuery()
+                continue
+            }
             guard replyLength > 0 else { continue }
             precondition(replyLength <= TCPLimits.maxMessageSize, "reply longer than the response buffer")
             reply.storeBytes(of: UInt8(replyLength >> 8), toByteOffset: 0, as: UInt8.self)
@@ -161,7 +189,7 @@ final class TCPConnection<Handler: QueryHandler> {
                 close()
             }
         } else if peerClosed {
-            close()
+            lingerOrClose()
         } else {
             do {
                 try startReading()
@@ -169,6 +197,66 @@ final class TCPConnection<Handler: QueryHandler> {
                 close()
             }
         }
+    }
+
+    /// After EOF: close now, or, with deferred replies still owed, stop reading (EOF stays readable) and wait for
+    /// them at most one idle timeout.
+    private func lingerOrClose() {
+        guard pendingDeferred > 0 else {
+            close()
+            return
+        }
+        stopReading()
+        guard lingerTimer == nil else { return }
+        lingerTimer = service.base.schedule(after: service.idleTimeout) { [unowned self] in
+            self.lingerTimer = nil
+            self.service.countIdleClose()
+            self.close()
+        }
+    }
+
+    /// A reply the handler made after `respond` returned `QueryContext.deferred`, framed and written now (RFC 7766
+    /// §7: replies may go out of order). Behind a reply the socket has not taken yet, it is appended while the output
+    /// buffer has room and dropped otherwise: a client that does not read gets no unbounded buffer.
+    func sendDeferred(_ message: UnsafeRawBufferPointer) -> Bool {
+        guard descriptor >= 0, message.count > 0, message.count <= TCPLimits.maxMessageSize else { return false }
+        pendingDeferred = max(0, pendingDeferred - 1)
+        let framed = 2 + message.count
+        if outputEnd > 0 {
+            guard let output else { preconditionFailure("output bytes without an output buffer") }
+            if outputStart > 0 {
+                memmove(output, output + outputStart, outputEnd - outputStart)
+                outputEnd -= outputStart
+                outputStart = 0
+            }
+            guard outputEnd + framed <= 2 + TCPLimits.maxMessageSize else { return false }
+            output.storeBytes(of: UInt8(message.count >> 8), toByteOffset: outputEnd, as: UInt8.self)
+            output.storeBytes(of: UInt8(message.count & 0xFF), toByteOffset: outputEnd + 1, as: UInt8.self)
+            (output + outputEnd + 2).copyMemory(from: message.baseAddress!, byteCount: message.count)
+            outputEnd += framed
+            return true
+        }
+        // Outside `respond` the service's reply buffer is free: deferred replies arrive from other events.
+        let reply = service.replyBuffer
+        reply.storeBytes(of: UInt8(message.count >> 8), toByteOffset: 0, as: UInt8.self)
+        reply.storeBytes(of: UInt8(message.count & 0xFF), toByteOffset: 1, as: UInt8.self)
+        (reply + 2).copyMemory(from: message.baseAddress!, byteCount: message.count)
+        guard send(reply, count: framed) else {
+            close()
+            return false
+        }
+        if outputEnd > 0 {
+            stopReading()
+            do {
+                try writeEvent?.add(timeout: service.idleTimeout)
+            } catch {
+                close()
+                return false
+            }
+        } else if peerClosed, pendingDeferred == 0 {
+            close()
+        }
+        return true
     }
 
     /// Writes what the socket takes now and keeps the rest in `output`; false when the connection failed.

@@ -28,6 +28,13 @@ public final class TCPService<Handler: QueryHandler> {
     /// Replies the socket would not take at once, finished later by a write event (a client reading slowly).
     public private(set) var deferredReplies = 0
 
+    /// Queries the handler took to answer later (`QueryContext.deferred`).
+    public private(set) var deferredQueries = 0
+    /// Deferred replies written (or queued behind a full socket buffer).
+    public var deferredAnswered: Int { channel.delivered }
+    /// Deferred replies dropped because their connection had closed (or could not take them).
+    public var deferredDropped: Int { channel.dropped }
+
     /// Connections open now.
     public var openConnections: Int { connections.count }
 
@@ -37,7 +44,10 @@ public final class TCPService<Handler: QueryHandler> {
     private var listener: Int32
     private var listenEvent: Event?
     private var backoff: Timer?
-    private var connections: [ObjectIdentifier: TCPConnection<Handler>] = [:]
+    private var connections: [UInt64: TCPConnection<Handler>] = [:]
+    /// Connection numbers are never reused, so a deferred reply cannot reach a later connection on the same socket.
+    private var nextConnectionID: UInt64 = 1
+    let channel = ReplyChannel(transport: .tcp)
 
     /// Adopts `socket` (from `BoundSocket.bindTCP`, already listening) and starts accepting on `base`. Call on the
     /// base's thread.
@@ -58,6 +68,9 @@ public final class TCPService<Handler: QueryHandler> {
             self.acceptConnections()
         }
         listenEvent = event
+        channel.sender = { [unowned self] reply, connection, _ in
+            self.connections[connection]?.sendDeferred(reply) ?? false
+        }
         do {
             try event.add()
         } catch {
@@ -83,6 +96,7 @@ public final class TCPService<Handler: QueryHandler> {
 
     /// Stops accepting, closes every connection and the listener. Idempotent; on the base's thread.
     public func stop() {
+        channel.sender = nil
         backoff?.cancel()
         backoff = nil
         // Events before descriptors, so libevent never watches a closed (and maybe reused) descriptor number.
@@ -102,7 +116,11 @@ public final class TCPService<Handler: QueryHandler> {
     }
 
     func connectionClosed(_ connection: TCPConnection<Handler>) {
-        connections[ObjectIdentifier(connection)] = nil
+        connections[connection.id] = nil
+    }
+
+    func countDeferredQuery() {
+        deferredQueries += 1
     }
 
     func countQuery(answered wasAnswered: Bool) {
@@ -148,8 +166,9 @@ public final class TCPService<Handler: QueryHandler> {
             // Without TCP_NODELAY a pipelined second reply waits for the client's delayed ACK of the first.
             try? Syscall.setNoDelay(descriptor)
             do {
-                let connection = try TCPConnection(service: self, descriptor: descriptor)
-                connections[ObjectIdentifier(connection)] = connection
+                let connection = try TCPConnection(service: self, descriptor: descriptor, id: nextConnectionID)
+                nextConnectionID += 1
+                connections[connection.id] = connection
                 accepted += 1
             } catch {
                 // TCPConnection closed the descriptor; nothing else to undo.

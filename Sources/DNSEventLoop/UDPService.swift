@@ -22,10 +22,17 @@ public final class UDPService<Handler: QueryHandler> {
     public private(set) var sendErrors = 0
     /// recvmmsg failures other than "would block".
     public private(set) var receiveErrors = 0
+    /// Queries the handler took to answer later (`QueryContext.deferred`).
+    public private(set) var deferred = 0
+    /// Deferred replies sent.
+    public var deferredAnswered: Int { channel.delivered }
+    /// Deferred replies dropped: the service had stopped or the kernel refused them.
+    public var deferredDropped: Int { channel.dropped }
 
     private var descriptor: Int32
     private var event: Event?
     private let batch = UDPBatch()
+    private let channel = ReplyChannel(transport: .udp)
 
     /// Adopts `socket` (from `BoundSocket.bindUDP`) and starts serving on `base`. Call on the base's thread.
     public init(base: EventBase, socket: BoundSocket, handler: Handler) throws(IOError) {
@@ -37,6 +44,7 @@ public final class UDPService<Handler: QueryHandler> {
             self.readable()
         }
         self.event = event
+        channel.sender = { [unowned self] reply, _, client in self.sendDeferred(reply, to: client) }
         do {
             try event.add()
         } catch {
@@ -56,6 +64,7 @@ public final class UDPService<Handler: QueryHandler> {
 
     /// Stops serving and closes the socket. Idempotent; on the base's thread.
     public func stop() {
+        channel.sender = nil
         // The event goes before the descriptor: closing first would leave epoll and libevent's fd map pointing at a
         // number the kernel may hand to the next socket.
         event?.free()
@@ -63,6 +72,23 @@ public final class UDPService<Handler: QueryHandler> {
         if descriptor >= 0 {
             Syscall.close(descriptor)
             descriptor = -1
+        }
+    }
+
+    /// One reply made after its query's batch: a plain sendto from the serving socket, so the client sees the
+    /// address and port it asked.
+    private func sendDeferred(_ reply: UnsafeRawBufferPointer, to client: SocketAddress) -> Bool {
+        guard descriptor >= 0, reply.count > 0 else { return false }
+        do {
+            let result = try client.withSockaddr { storage, length throws(IOError) in
+                try Syscall.sendto(descriptor, reply.baseAddress, reply.count, storage, length)
+            }
+            if case .processed = result { return true }
+            sendErrors += 1
+            return false
+        } catch {
+            sendErrors += 1
+            return false
         }
     }
 
@@ -89,8 +115,18 @@ public final class UDPService<Handler: QueryHandler> {
                     dropped += 1
                     continue
                 }
+                guard let client = batch.sourceAddress(index) else {
+                    dropped += 1
+                    continue
+                }
+                let context = QueryContext(
+                    transport: .udp, client: client, route: ReplyRoute(channel: channel, connection: 0, client: client))
                 let length = handler.respond(
-                    to: batch.datagram(index), into: batch.responseBuffer(index), transport: .udp)
+                    to: batch.datagram(index), into: batch.responseBuffer(index), context: context)
+                if length == QueryContext.deferred {
+                    deferred += 1
+                    continue
+                }
                 if length <= 0 {
                     dropped += 1
                     continue

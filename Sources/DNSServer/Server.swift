@@ -22,6 +22,7 @@ public final class Server: Sendable {
         case cannotListen(SocketAddress, IOError)
         case zones(String)
         case alreadyStarted
+        case noUpstream(String)
 
         public var description: String {
             switch self {
@@ -30,6 +31,7 @@ public final class Server: Sendable {
                 return "cannot listen on \(address): \(error)\(hint)"
             case .zones(let reason): return reason
             case .alreadyStarted: return "the server was already started"
+            case .noUpstream(let reason): return reason
             }
         }
     }
@@ -72,6 +74,7 @@ public final class Server: Sendable {
     /// Binds, loads the zones and starts serving. With `handlingSignals`, SIGINT and SIGTERM stop the server.
     public func start(handlingSignals: Bool = false) throws {
         guard stateBox.withLock({ $0 }) == .idle else { throw StartError.alreadyStarted }
+        let forwarding = try usableForwarding()
         let (sockets, addresses) = try bindAll()
         let httpSockets: [OperationalEndpoint: BoundSocket]
         do {
@@ -95,7 +98,7 @@ public final class Server: Sendable {
                 let worker = Worker(index: index)
                 try worker.start(
                     sockets: workerSockets, zones: configuration.answers.zones, table: table,
-                    tcpIdleTimeout: configuration.tcpIdleTimeout, logger: logger)
+                    tcpIdleTimeout: configuration.tcpIdleTimeout, forwarding: forwarding, logger: logger)
                 workers.append(worker)
             }
         } catch {
@@ -154,6 +157,21 @@ public final class Server: Sendable {
     public func waitUntilStopped() {
         stopped.wait()
         stopped.signal()
+    }
+
+    /// The forwarding configuration without upstreams that are this server (each logged); an error when none is left.
+    private func usableForwarding() throws -> ForwardConfiguration? {
+        guard var forwarding = configuration.forwarding else { return nil }
+        let (kept, loops) = forwarding.withoutLoops(listen: configuration.listenAddresses)
+        for upstream in loops {
+            logger.warning("skipping upstream \(upstream): it is one of our own listen addresses (a forwarding loop)")
+        }
+        guard !kept.isEmpty else {
+            throw StartError.noUpstream(
+                "no usable upstream resolver (every one is this server itself); give one with --upstream ADDR[:PORT]")
+        }
+        forwarding.upstreams = kept
+        return forwarding
     }
 
     private func bindOperationalEndpoints() throws -> [OperationalEndpoint: BoundSocket] {

@@ -31,6 +31,9 @@ public struct ServerConfiguration: Sendable {
     /// Without inotify events (some filesystems never send them) the directory is still checked this often.
     public var rescanInterval: Duration
 
+    /// Where names outside the cluster zones go (`--upstream`, `--resolv-conf`, ...); `nil`: they are refused.
+    public var forwarding: ForwardConfiguration?
+
     public init(
         zonesDirectory: String = "zones",
         listenAddresses: [SocketAddress],
@@ -42,8 +45,10 @@ public struct ServerConfiguration: Sendable {
         healthAddress: SocketAddress? = nil,
         readyAddress: SocketAddress? = nil,
         metricsAddress: SocketAddress? = nil,
-        lameDuck: Duration = .seconds(5)
+        lameDuck: Duration = .seconds(5),
+        forwarding: ForwardConfiguration? = nil
     ) {
+        self.forwarding = forwarding
         self.zonesDirectory = zonesDirectory
         self.listenAddresses = listenAddresses
         self.answers = answers

@@ -27,12 +27,13 @@ final class Worker: Sendable {
 
     /// Starts the thread, adopts `sockets` on it and returns once it serves (or failed to).
     func start(
-        sockets: [BoundSocket], zones: [Name], table: AnswerTable?, tcpIdleTimeout: Duration, logger: Logger
+        sockets: [BoundSocket], zones: [Name], table: AnswerTable?, tcpIdleTimeout: Duration,
+        forwarding: ForwardConfiguration? = nil, logger: Logger
     ) throws {
         try thread.start(name: "dns-worker-\(index)") { [self] started in
             run(
-                sockets: sockets, zones: zones, table: table, tcpIdleTimeout: tcpIdleTimeout, logger: logger,
-                started: started)
+                sockets: sockets, zones: zones, table: table, tcpIdleTimeout: tcpIdleTimeout, forwarding: forwarding,
+                logger: logger, started: started)
         }
     }
 
@@ -55,8 +56,8 @@ final class Worker: Sendable {
     }
 
     private func run(
-        sockets: [BoundSocket], zones: [Name], table: AnswerTable?, tcpIdleTimeout: Duration, logger: Logger,
-        started: (Error?) -> Void
+        sockets: [BoundSocket], zones: [Name], table: AnswerTable?, tcpIdleTimeout: Duration,
+        forwarding: ForwardConfiguration?, logger: Logger, started: (Error?) -> Void
     ) {
         let base: EventBase
         do {
@@ -66,12 +67,23 @@ final class Worker: Sendable {
             return
         }
         defer { base.close() }
-        let handler = WorkerQueryHandler(responder: Responder(zones: zones, table: table))
+        var forwarder: Forwarder?
+        if let forwarding {
+            do {
+                forwarder = try Forwarder(base: base, configuration: forwarding, logger: logger)
+            } catch {
+                sockets.forEach { $0.close() }
+                started(error)
+                return
+            }
+        }
+        let handler = WorkerQueryHandler(responder: Responder(zones: zones, table: table), forwarder: forwarder)
         var udpServices: [UDPService<WorkerQueryHandler>] = []
         var tcpServices: [TCPService<WorkerQueryHandler>] = []
         func stopServices() {
             udpServices.forEach { $0.stop() }
             tcpServices.forEach { $0.stop() }
+            forwarder?.stop()
         }
         do {
             for socket in sockets {
@@ -125,13 +137,16 @@ final class Worker: Sendable {
     ) {
         var snapshot = WorkerCounters()
         snapshot.responder = handler.responder.counters
+        snapshot.forwarder = handler.forwarder?.counters ?? ForwarderCounters()
         for service in udp {
+            snapshot.deferredDropped += service.deferredDropped
             snapshot.udpReceived += service.received
             snapshot.udpDropped += service.dropped
             snapshot.udpTruncatedDatagrams += service.truncatedDatagrams
             snapshot.udpSendErrors += service.sendErrors
         }
         for service in tcp {
+            snapshot.deferredDropped += service.deferredDropped
             snapshot.tcpAccepted += service.accepted
             snapshot.tcpRejected += service.rejected
             snapshot.tcpQueries += service.queries

@@ -14,6 +14,9 @@ public struct WorkerCounters: Sendable, Equatable {
     public var tcpRejected = 0
     public var tcpQueries = 0
     public var tcpIdleClosed = 0
+    /// Queries deferred by the handler (forwarded) and their replies dropped because the client had gone.
+    public var deferredDropped = 0
+    public var forwarder = ForwarderCounters()
 
     public init() {}
 
@@ -28,6 +31,8 @@ public struct WorkerCounters: Sendable, Equatable {
         sum.tcpRejected += rhs.tcpRejected
         sum.tcpQueries += rhs.tcpQueries
         sum.tcpIdleClosed += rhs.tcpIdleClosed
+        sum.deferredDropped += rhs.deferredDropped
+        sum.forwarder = lhs.forwarder + rhs.forwarder
         return sum
     }
 }

@@ -46,6 +46,11 @@ public final class ServerProcess: Sendable {
         if !arguments.contains("--lameduck") {
             arguments += ["--lameduck", "0s"]
         }
+        // Hermetic: never the machine's resolv.conf. Nothing answers on the discard port, so a forwarded name gets
+        // SERVFAIL and no packet leaves loopback.
+        if !arguments.contains("--upstream"), !arguments.contains("--resolv-conf") {
+            arguments += ["--upstream", "127.0.0.1:9"]
+        }
         let path = ServerProcess.binaryPath
         guard FileManager.default.isExecutableFile(atPath: path) else { throw LaunchError.binaryMissing(path) }
         process = Process()

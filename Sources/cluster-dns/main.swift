@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNSAnswer
 import DNSEventLoop
+import DNSForward
 import DNSServer
 import DNSWire
 import Foundation
@@ -15,7 +16,8 @@ struct ClusterDNSCommand: ParsableCommand {
             Serves A/AAAA, SRV, PTR, CNAME (ExternalName), pod, SOA and NS records for the cluster zone as the
             Kubernetes DNS-Based Service Discovery specification 1.1.0 describes, from the v1 Service,
             discovery.k8s.io/v1 EndpointSlice, v1 Endpoints and v1 Pod manifests in --zones, reloaded when they change.
-            Names outside the cluster zones are refused for now.
+            Names outside the cluster zones are forwarded to the --upstream resolvers (or the nameservers of
+            --resolv-conf), with a cache.
             """)
 
     @Option(
@@ -72,6 +74,58 @@ struct ClusterDNSCommand: ParsableCommand {
     var metrics = ServerConfiguration.defaultMetricsAddress
 
     @Option(
+        help: ArgumentHelp(
+            "Upstream resolver for names outside the cluster zones: ADDR, ADDR:PORT or [IPv6]:PORT. Repeatable.",
+            valueName: "addr[:port]"))
+    var upstream: [String] = []
+
+    @Option(
+        name: .customLong("resolv-conf"),
+        help: ArgumentHelp(
+            "Take the upstreams from this file's nameserver lines when no --upstream is given.",
+            valueName: "path"))
+    var resolvConf = "/etc/resolv.conf"
+
+    @Option(
+        name: .customLong("upstream-policy"),
+        help: ArgumentHelp("Order to try upstreams in: random, round_robin or sequential.", valueName: "policy"))
+    var upstreamPolicy = "random"
+
+    @Option(
+        name: .customLong("upstream-timeout"),
+        help: ArgumentHelp(
+            "How long one upstream attempt waits before the next upstream is tried.",
+            valueName: "duration"))
+    var upstreamTimeout = "1s"
+
+    @Option(
+        name: .customLong("forward-budget"),
+        help: ArgumentHelp("How long a forwarded query may take in total before SERVFAIL.", valueName: "duration"))
+    var forwardBudget = "2s"
+
+    @Option(
+        name: .customLong("max-concurrent"),
+        help: ArgumentHelp("Upstream queries in flight per worker; beyond it queries are refused.", valueName: "n"))
+    var maxConcurrent = ForwardPolicy.maxConcurrent
+
+    @Option(
+        name: .customLong("cache-size"),
+        help: ArgumentHelp("Upstream answers cached per worker.", valueName: "n"))
+    var cacheSize = 10_000
+
+    @Option(
+        name: .customLong("cache-max-ttl"),
+        help: ArgumentHelp("The longest an upstream answer is cached, whatever its TTL.", valueName: "seconds"))
+    var cacheMaxTTL: UInt32 = 3600
+
+    @Option(
+        name: .customLong("serve-stale"),
+        help: ArgumentHelp(
+            "When every upstream fails, answer from expired cache entries up to this long past expiry (RFC 8767); 0 is off.",
+            valueName: "duration"))
+    var serveStale = "0"
+
+    @Option(
         name: .customLong("log-level"),
         help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel = "info"
@@ -118,7 +172,48 @@ struct ClusterDNSCommand: ParsableCommand {
             healthAddress: try endpointAddress("--health", health),
             readyAddress: try endpointAddress("--ready", ready),
             metricsAddress: try endpointAddress("--metrics", metrics),
-            lameDuck: try duration("--lameduck", lameduck))
+            lameDuck: try duration("--lameduck", lameduck),
+            forwarding: try forwardConfiguration())
+    }
+
+    /// The forwarding flags; the upstreams from `--upstream`, else from `--resolv-conf`.
+    func forwardConfiguration() throws -> ForwardConfiguration {
+        var upstreams: [UpstreamAddress] = []
+        for text in upstream {
+            do {
+                upstreams.append(try UpstreamAddress(parsing: text))
+            } catch {
+                throw ValidationError("--upstream \(text): \(error)")
+            }
+        }
+        if upstream.isEmpty {
+            guard let text = try? String(contentsOfFile: resolvConf, encoding: .utf8) else {
+                throw ValidationError(
+                    "cannot read \(resolvConf) for upstream resolvers; give them with --upstream ADDR[:PORT]")
+            }
+            upstreams = ResolvConf(parsing: text).nameservers
+            guard !upstreams.isEmpty else {
+                throw ValidationError(
+                    "\(resolvConf) names no usable nameserver; give upstreams with --upstream ADDR[:PORT]")
+            }
+        }
+        guard let policy = UpstreamPool.Policy(rawValue: upstreamPolicy) else {
+            throw ValidationError("--upstream-policy \(upstreamPolicy) is not one of random, round_robin, sequential.")
+        }
+        guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1.") }
+        guard cacheSize >= 1 else { throw ValidationError("--cache-size must be at least 1.") }
+        let attemptTimeout = try duration("--upstream-timeout", upstreamTimeout)
+        let budget = try duration("--forward-budget", forwardBudget)
+        guard attemptTimeout > .zero, budget > .zero else {
+            throw ValidationError("--upstream-timeout and --forward-budget must be longer than 0.")
+        }
+        var cache = ResponseCache.Configuration()
+        cache.capacity = cacheSize
+        cache.maxTTL = cacheMaxTTL
+        cache.serveStale = try duration("--serve-stale", serveStale)
+        return ForwardConfiguration(
+            upstreams: upstreams, policy: policy, attemptTimeout: attemptTimeout, budget: budget,
+            maxConcurrent: maxConcurrent, cache: cache)
     }
 
     private func duration(_ flag: String, _ text: String) throws -> Duration {

@@ -63,3 +63,19 @@ struct StaticZoneTests {
         #expect(reply.answers.map(\.data) == [.a(IPv4Address("10.96.0.20")!)])
     }
 }
+
+extension StaticZoneTests {
+    @Test func aMissingNameInAStaticZoneIsNXDOMAINWithItsSOA() throws {
+        let zone = try ZoneFile(parsing: Self.zoneText, origin: "corp.example.")
+        let asker = Asker(table: try Self.table(zones: [zone]))
+        let reply = try asker.ask("nothing.corp.example.", .a)
+        #expect(reply.responseCode == .nxDomain)
+        #expect(reply.header.isAuthoritative)
+        #expect(reply.authorities.first?.name == "corp.example.")
+        #expect(reply.authorities.first?.type == .soa)
+        // A dashed-IP name below a static zone is not a pod name.
+        #expect(try asker.ask("10-1-2-3.default.pod.corp.example.", .a).responseCode == .nxDomain)
+        // Neighbours of the zone stay outside it.
+        #expect(try asker.ask("xcorp.example.", .a).responseCode == .refused)
+    }
+}

@@ -14,7 +14,8 @@ final class RunningServer {
 
     init(
         files: [String: String], listen: String = "127.0.0.1:0", threads: Int = 2,
-        answers: AnswerConfiguration = AnswerConfiguration(), tcpIdleTimeout: Duration = .seconds(10)
+        answers: AnswerConfiguration = AnswerConfiguration(), tcpIdleTimeout: Duration = .seconds(10),
+        forwarding: ForwardConfiguration? = nil
     ) throws {
         zones = try TemporaryDirectory()
         for (name, contents) in files {
@@ -24,7 +25,7 @@ final class RunningServer {
             zonesDirectory: zones.path, listenAddresses: [try SocketAddress(listen)], answers: answers,
             threads: threads, tcpIdleTimeout: tcpIdleTimeout, reloadDelay: .milliseconds(50),
             healthAddress: try SocketAddress("127.0.0.1:0"), readyAddress: try SocketAddress("127.0.0.1:0"),
-            metricsAddress: try SocketAddress("127.0.0.1:0"))
+            metricsAddress: try SocketAddress("127.0.0.1:0"), forwarding: forwarding)
         server = Server(configuration: configuration, logger: logs.logger)
         do {
             try server.start()

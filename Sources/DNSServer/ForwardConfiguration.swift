@@ -1,0 +1,66 @@
+import DNSEventLoop
+import DNSForward
+import DNSWire
+
+/// How names outside the cluster zones are forwarded (`--upstream`, `--resolv-conf` and the forwarding flags).
+/// Absent from `ServerConfiguration` (nil): such names are refused.
+public struct ForwardConfiguration: Sendable {
+    /// Upstream resolvers, in configured order.
+    public var upstreams: [UpstreamAddress]
+    public var policy: UpstreamPool.Policy
+    /// How long one attempt waits before the next upstream is tried (`--upstream-timeout`).
+    public var attemptTimeout: Duration
+    /// How long a client query may wait in total before SERVFAIL (`--forward-budget`).
+    public var budget: Duration
+    /// Distinct upstream queries in flight per worker; beyond it, REFUSED (`--max-concurrent`).
+    public var maxConcurrent: Int
+    /// Per worker: `capacity` (`--cache-size`), `maxTTL` (`--cache-max-ttl`), `serveStale` (`--serve-stale`).
+    public var cache: ResponseCache.Configuration
+
+    public init(
+        upstreams: [UpstreamAddress], policy: UpstreamPool.Policy = .random,
+        attemptTimeout: Duration = ForwardPolicy.attemptTimeout, budget: Duration = ForwardPolicy.totalBudget,
+        maxConcurrent: Int = ForwardPolicy.maxConcurrent, cache: ResponseCache.Configuration = .init()
+    ) {
+        self.upstreams = upstreams
+        self.policy = policy
+        self.attemptTimeout = attemptTimeout
+        self.budget = budget
+        self.maxConcurrent = maxConcurrent
+        self.cache = cache
+    }
+
+    /// Splits `upstreams` into those to use and those that are this server itself: an upstream at one of `listen`
+    /// (same port, and the same address, or a loopback or unspecified address when we listen on every address)
+    /// would send every forwarded query back to us until it times out.
+    public func withoutLoops(listen: [SocketAddress]) -> (kept: [UpstreamAddress], loops: [UpstreamAddress]) {
+        var kept: [UpstreamAddress] = []
+        var loops: [UpstreamAddress] = []
+        for upstream in upstreams {
+            let isOurs = listen.contains { address in
+                guard address.port == upstream.port else { return false }
+                if address.isAllAddresses {
+                    return Self.isLocal(upstream.host)
+                }
+                return address.hostText == "\(upstream.host)"
+            }
+            if isOurs { loops.append(upstream) } else { kept.append(upstream) }
+        }
+        return (kept, loops)
+    }
+
+    /// The socket address of `upstream`, for sending.
+    static func socketAddress(_ upstream: UpstreamAddress) -> SocketAddress {
+        guard let address = try? SocketAddress("\(upstream.host)", defaultPort: upstream.port) else {
+            preconditionFailure("an IPAddress always prints as an address SocketAddress parses")
+        }
+        return address
+    }
+
+    private static func isLocal(_ host: IPAddress) -> Bool {
+        switch host {
+        case .v4(let address): address.value >> 24 == 127 || address.value == 0
+        case .v6(let address): address.high == 0 && address.low <= 1
+        }
+    }
+}
