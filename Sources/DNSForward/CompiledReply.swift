@@ -126,7 +126,8 @@ public struct CompiledReply: Sendable {
         if ttls != .unchanged {
             for index in 0..<kept {
                 let offset = ttlOffsets[index]
-                let original = UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16
+                let original =
+                    UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16
                     | UInt32(buffer[offset + 2]) << 8 | UInt32(buffer[offset + 3])
                 let ttl: UInt32
                 switch ttls {

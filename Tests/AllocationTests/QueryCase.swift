@@ -28,7 +28,9 @@ struct QueryCase: Sendable, CustomTestStringConvertible {
     }
 
     static let all: [QueryCase] = [
-        query("A hit", "sample-clusterip.default.svc.cluster.local.", .a, expected: .reply(.noError, answers: 1, truncated: false)),
+        query(
+            "A hit", "sample-clusterip.default.svc.cluster.local.", .a,
+            expected: .reply(.noError, answers: 1, truncated: false)),
         query(
             "A hit without EDNS, mixed case", "Sample-ClusterIP.Default.SVC.cluster.local.", .a, edns: nil,
             expected: .reply(.noError, answers: 1, truncated: false)),
@@ -39,7 +41,8 @@ struct QueryCase: Sendable, CustomTestStringConvertible {
             "SRV with additionals", "_http._tcp.web.default.svc.cluster.local.", .srv,
             expected: .reply(.noError, answers: 3, truncated: false)),
         query(
-            "headless A", "web.default.svc.cluster.local.", .a, expected: .reply(.noError, answers: 3, truncated: false)),
+            "headless A", "web.default.svc.cluster.local.", .a, expected: .reply(.noError, answers: 3, truncated: false)
+        ),
         query(
             "ExternalName CNAME", "external-db.default.svc.cluster.local.", .a,
             expected: .reply(.noError, answers: 1, truncated: false)),
@@ -47,7 +50,8 @@ struct QueryCase: Sendable, CustomTestStringConvertible {
             "in-zone alias chased", "alias.default.svc.cluster.local.", .a,
             expected: .reply(.noError, answers: 2, truncated: false)),
         query(
-            "NXDOMAIN", "missing.default.svc.cluster.local.", .a, expected: .reply(.nxDomain, answers: 0, truncated: false)),
+            "NXDOMAIN", "missing.default.svc.cluster.local.", .a,
+            expected: .reply(.nxDomain, answers: 0, truncated: false)),
         query(
             "search-path miss", "sample-clusterip.default.svc.cluster.local.default.svc.cluster.local.", .a, edns: nil,
             expected: .reply(.nxDomain, answers: 0, truncated: false)),
@@ -74,7 +78,9 @@ struct QueryCase: Sendable, CustomTestStringConvertible {
             transport: .udp, expected: .reply(.formErr, answers: 0, truncated: false)),
         QueryCase(
             label: "response dropped",
-            bytes: [0xBE, 0xEF, 0x81, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+            bytes: [
+                0xBE, 0xEF, 0x81, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
+            ],
             transport: .udp, expected: .dropped),
     ]
 }

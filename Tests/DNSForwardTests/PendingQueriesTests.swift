@@ -67,8 +67,9 @@ import Testing
         let answer = reply(
             id: admitted.id, Question(name: "www.example.", type: .a),
             answers: [record("www.example. 300 IN A 192.0.2.1")])
-        guard case .answered(_, let key, let upstream, let deliveries) = pending.receive(
-            answer.encoded(), from: upstreamA, now: at(0.05))
+        guard
+            case .answered(_, let key, let upstream, let deliveries) = pending.receive(
+                answer.encoded(), from: upstreamA, now: at(0.05))
         else {
             Issue.record("valid reply not accepted")
             return
@@ -162,12 +163,14 @@ import Testing
             guard case .send = pending.admit(clientQuery(name), client: "c", clientLimit: 512, plan: plan(), now: t0)
             else { Issue.record("under the limit but not sent"); return }
         }
-        guard case .rejected = pending.admit(
-            clientQuery("c.example."), client: "c", clientLimit: 512, plan: plan(), now: t0)
+        guard
+            case .rejected = pending.admit(
+                clientQuery("c.example."), client: "c", clientLimit: 512, plan: plan(), now: t0)
         else { Issue.record("over the limit but admitted"); return }
         // Joining one in flight is not a new upstream query.
-        guard case .coalesced = pending.admit(
-            clientQuery("a.example."), client: "d", clientLimit: 512, plan: plan(), now: t0)
+        guard
+            case .coalesced = pending.admit(
+                clientQuery("a.example."), client: "d", clientLimit: 512, plan: plan(), now: t0)
         else { Issue.record("coalescing refused at the limit"); return }
         #expect(pending.refusedOverLimit == 1)
     }

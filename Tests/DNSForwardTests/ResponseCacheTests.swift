@@ -17,15 +17,21 @@ import Testing
     @Test(arguments: [
         ("positive: smallest answer TTL", positive([300, 60, 120]), ResponseCache.StoreOutcome.stored(ttl: 60)),
         ("positive: capped at maxTTL", positive([86400]), .stored(ttl: 3600)),
-        ("NXDOMAIN: SOA MINIMUM below SOA TTL", reply(id: 1, question, rcode: .nxDomain, authorities: [soa]),
-            .stored(ttl: 300)),
-        ("NODATA: SOA TTL below MINIMUM",
-            reply(id: 1, question, authorities: [record("example. 30 IN SOA a. b. 1 2 3 4 600")]), .stored(ttl: 30)),
-        ("NXDOMAIN: capped at 1800",
+        (
+            "NXDOMAIN: SOA MINIMUM below SOA TTL", reply(id: 1, question, rcode: .nxDomain, authorities: [soa]),
+            .stored(ttl: 300)
+        ),
+        (
+            "NODATA: SOA TTL below MINIMUM",
+            reply(id: 1, question, authorities: [record("example. 30 IN SOA a. b. 1 2 3 4 600")]), .stored(ttl: 30)
+        ),
+        (
+            "NXDOMAIN: capped at 1800",
             reply(
                 id: 1, question, rcode: .nxDomain,
                 authorities: [record("example. 86400 IN SOA a. b. 1 2 3 4 86400")]),
-            .stored(ttl: 1800)),
+            .stored(ttl: 1800)
+        ),
         ("SERVFAIL: 5 s", reply(id: 1, question, rcode: .servFail), .stored(ttl: 5)),
         ("NXDOMAIN without SOA", reply(id: 1, question, rcode: .nxDomain), .notCached(.negativeWithoutSOA)),
         ("NODATA without SOA", reply(id: 1, question), .notCached(.negativeWithoutSOA)),
@@ -138,8 +144,9 @@ import Testing
     @Test func unpopularEntryNearExpiryIsNotPrefetched() throws {
         var cache = ResponseCache()
         cache.store(Self.positive([100]), for: Self.key, now: t0)
-        #expect(try cached(&cache, clientQuery("www.example."), clientLimit: 512, now: at(95)).hit.shouldPrefetch
-            == false)
+        #expect(
+            try cached(&cache, clientQuery("www.example."), clientLimit: 512, now: at(95)).hit.shouldPrefetch
+                == false)
     }
 
     @Test func staleEntryIsServedOnlyWhenUpstreamsFailedAndWithinTheWindow() throws {

@@ -91,7 +91,8 @@ struct KubernetesRegistryTests {
         #expect(throws: KubernetesRegistry.ListError.self) {
             try registry.applyList(try KubeAPIFixtures.bytes("errors/401-bad-token.json"), of: .services)
         }
-        let status = try #require(APIStatus(body: try KubeAPIFixtures.bytes("errors/504-too-large-resource-version-list.json")))
+        let status = try #require(
+            APIStatus(body: try KubeAPIFixtures.bytes("errors/504-too-large-resource-version-list.json")))
         #expect(status.code == 504)
         #expect(status.retryAfterSeconds == 1)
         #expect(!registry.isSynced)
@@ -109,7 +110,8 @@ struct KubernetesRegistryTests {
 
     @Test func anInvalidObjectIsSkippedAndTheOldCopyKept() throws {
         var registry = try Self.listedRegistry()
-        let line = #"{"type":"MODIFIED","object":{"kind":"Service","apiVersion":"v1","metadata":{"name":"web","namespace":"prod","resourceVersion":"999"},"spec":{"clusterIP":"999.1.1.1"}}}"#
+        let line =
+            #"{"type":"MODIFIED","object":{"kind":"Service","apiVersion":"v1","metadata":{"name":"web","namespace":"prod","resourceVersion":"999"},"spec":{"clusterIP":"999.1.1.1"}}}"#
         guard case .skipped = registry.apply(line: Array(line.utf8), of: .services) else {
             Issue.record("not skipped")
             return
