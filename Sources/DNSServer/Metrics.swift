@@ -85,6 +85,37 @@ enum Metrics {
         metric(
             &text, "clusterdns_zone_serial", .gauge, "The SOA serial of the cluster zones.",
             [("", Double(registry.serial))])
+
+        // Forwarding and its cache. CoreDNS labels these per upstream (`to`) and per cache kind (`type`); the workers
+        // do not count that finely yet, so the labels are left out rather than invented.
+        let forwarder = counters.forwarder
+        let server = "server=\"\(labels.server)\""
+        metric(
+            &text, "coredns_cache_hits_total", .counter, "The count of cache hits.", [(server, forwarder.cacheHits)])
+        metric(
+            &text, "coredns_cache_misses_total", .counter, "The count of cache misses.",
+            [(server, forwarder.forwarded + forwarder.coalesced)])
+        metric(
+            &text, "coredns_forward_requests_total", .counter, "Counter of requests made per upstream.",
+            [("", forwarder.forwarded + forwarder.retries + forwarder.tcpRetries + forwarder.tcpFailures)])
+        metric(
+            &text, "coredns_forward_max_concurrent_rejects_total", .counter,
+            "Counter of the number of queries rejected because the concurrent queries were at maximum.",
+            [("", forwarder.refused)])
+        metric(
+            &text, "clusterdns_forwarded_queries_total", .counter, "Forwarded client queries, by outcome.",
+            [
+                ("outcome=\"answered\"", forwarder.answered), ("outcome=\"servfail\"", forwarder.servFail),
+                ("outcome=\"stale\"", forwarder.staleAnswers), ("outcome=\"coalesced\"", forwarder.coalesced),
+                ("outcome=\"undeliverable\"", forwarder.undeliverable),
+            ])
+        metric(
+            &text, "clusterdns_upstream_replies_rejected_total", .counter,
+            "Upstream datagrams not accepted (unknown source, wrong ID or question, garbage).",
+            [("", forwarder.rejectedReplies)])
+        metric(
+            &text, "clusterdns_upstream_truncated_replies_total", .counter,
+            "TC=1 replies from upstreams, each retried over TCP.", [("", forwarder.truncatedUpstreamReplies)])
         return text
     }
 

@@ -71,6 +71,14 @@ struct ForwardingTests {
         let ttl = try #require(second.answers.first?.ttl)
         #expect(ttl < 300 && ttl >= 290)
         #expect(upstream.queries.count == 1)
+        // The scrape shows one hit and one miss (workers publish their counts once a second).
+        #expect(
+            try running.eventually {
+                let body = try running.get(.metrics).body
+                return body.contains(#"coredns_cache_hits_total{server="dns://127.0.0.1:0"} 1"#)
+                    && body.contains(#"coredns_cache_misses_total{server="dns://127.0.0.1:0"} 1"#)
+                    && body.contains("coredns_forward_requests_total 1")
+            })
     }
 
     @Test func silentUpstreamGivesSERVFAILWhileTheClusterZoneKeepsAnswering() throws {
