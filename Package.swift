@@ -48,6 +48,7 @@ let package = Package(
                 "DNSServer", "DNSRegistry", "DNSAnswer", "DNSForward",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .target(

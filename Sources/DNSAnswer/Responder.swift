@@ -17,15 +17,25 @@ public final class Responder {
     /// hands the query to its forwarder. Never returned otherwise.
     public static let forward = -1
 
-    /// The table in force; `nil` until the first registry load succeeded (cluster-zone names get SERVFAIL then).
-    public var table: AnswerTable?
+    /// The table in force; `nil` until the first registry load succeeded (cluster-zone names get SERVFAIL then). A
+    /// table compiled for other cluster zones (a configuration reload) brings them along.
+    public var table: AnswerTable? {
+        didSet {
+            if let zones = table?.configuration.zones,
+                zones.count != zoneApexes.count
+                    || !zip(zones, zoneApexes).allSatisfy({ $0.wire == $1 })
+            {
+                zoneApexes = zones.map { $0.lowercased().wire }
+            }
+        }
+    }
     public private(set) var counters = ResponderCounters()
     /// Whether names outside the cluster zones (and reverse names without a PTR here) are handed to a forwarder
     /// (`Responder.forward`) instead of answered REFUSED: set when upstreams are configured.
     public var forwardsOtherNames = false
 
     /// Lowercased wire form of the cluster zones, to tell ours from others' before the first table exists.
-    private let zoneApexes: [[UInt8]]
+    private var zoneApexes: [[UInt8]]
     private let key: UnsafeMutableRawBufferPointer
     private let labelStarts: UnsafeMutableBufferPointer<Int>
     private let addressScratch: UnsafeMutableRawBufferPointer

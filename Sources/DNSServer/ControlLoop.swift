@@ -75,7 +75,7 @@ final class ControlLoop: @unchecked Sendable {
             } catch {
                 logger.error("cannot read the zones directory; still serving the last good registry: \(error)")
             }
-            directoryWatch?.watchTree(configuration.zonesDirectory)
+            directoryWatch?.watchTree(reloader.directoryPath)
         }
 
         do {
@@ -108,6 +108,13 @@ final class ControlLoop: @unchecked Sendable {
                             signalled(signal, base: base, stop: onSignal)
                         })
                 }
+                // SIGHUP re-reads the configuration and the zones; queries are answered throughout.
+                watches.append(
+                    try base.watchSignal(SIGHUP) { [self] in
+                        reloadConfiguration()
+                        reload()
+                        directoryWatch?.watchTree(reloader.directoryPath)
+                    })
             }
         } catch {
             httpServers.forEach { $0.stop() }
@@ -127,6 +134,38 @@ final class ControlLoop: @unchecked Sendable {
         timers.forEach { $0.cancel() }
         watches.forEach { $0.cancel() }
         wakeup.withLock { $0 = nil }
+    }
+
+    /// Applies what a configuration reload can change while serving: the answer settings (zones, TTL, pods) and the
+    /// zones directory. An invalid configuration keeps the running one; settings that need new sockets or threads are
+    /// named and wait for a restart.
+    private func reloadConfiguration() {
+        guard let read = configuration.reloadConfiguration else {
+            logger.notice("SIGHUP: re-reading the zones directory")
+            return
+        }
+        let fresh: ServerConfiguration
+        do {
+            fresh = try read()
+        } catch {
+            logger.error("SIGHUP: the configuration is invalid, keeping the running one: \(error)")
+            return
+        }
+        reloader.update(configuration: fresh.answers, zonesDirectory: fresh.zonesDirectory)
+        var needRestart: [String] = []
+        if fresh.listenAddresses != configuration.listenAddresses { needRestart.append("listen") }
+        if fresh.threads != configuration.threads { needRestart.append("threads") }
+        if fresh.healthAddress != configuration.healthAddress || fresh.readyAddress != configuration.readyAddress
+            || fresh.metricsAddress != configuration.metricsAddress
+        {
+            needRestart.append("health/ready/metrics addresses")
+        }
+        if !needRestart.isEmpty {
+            logger.warning(
+                "SIGHUP: configuration reloaded; \(needRestart.joined(separator: ", ")) take effect at the next start")
+        } else {
+            logger.notice("SIGHUP: configuration reloaded")
+        }
     }
 
     /// SIGTERM starts the lame-duck period (CoreDNS's `health … lameduck`): `/health` fails so load balancers and

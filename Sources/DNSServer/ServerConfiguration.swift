@@ -25,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     /// `/metrics` (`--metrics`): Prometheus text, CoreDNS's metric names.
     public var metricsAddress: SocketAddress?
 
+    /// Called on SIGHUP to read the configuration again (the config file and the flags); `nil`: SIGHUP only re-reads
+    /// the zones directory. Settings that need new sockets or threads take effect at the next start.
+    public var reloadConfiguration: (@Sendable () throws -> ServerConfiguration)?
+
     /// After SIGTERM, how long `/health` fails while queries are still answered, before stopping (`--lameduck`).
     public var lameDuck: Duration
 

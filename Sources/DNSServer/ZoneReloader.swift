@@ -24,16 +24,34 @@ final class ZoneReloader {
         var serial: UInt32 = 0
     }
 
-    private let directory: ManifestDirectory
-    private let configuration: AnswerConfiguration
+    private var directory: ManifestDirectory
+    private(set) var directoryPath: String
+    private var configuration: AnswerConfiguration
+    /// Set when the answer configuration changed: the next reload compiles a table even if no file changed.
+    private var rebuildPending = false
     private let logger: Logger
     private var serial = SOASerial()
     private(set) var statistics = Statistics()
 
     init(path: String, configuration: AnswerConfiguration, logger: Logger) {
         directory = ManifestDirectory(path: path, logger: logger)
+        directoryPath = path
         self.configuration = configuration
         self.logger = logger
+    }
+
+    /// Takes a reloaded configuration: new answer settings are compiled into the next table, a new directory is read
+    /// from scratch.
+    func update(configuration newConfiguration: AnswerConfiguration, zonesDirectory: String) {
+        if newConfiguration != configuration {
+            configuration = newConfiguration
+            rebuildPending = true
+        }
+        if zonesDirectory != directoryPath {
+            directory = ManifestDirectory(path: zonesDirectory, logger: logger)
+            directoryPath = zonesDirectory
+            rebuildPending = true
+        }
     }
 
     /// A new table when the registry changed since the last call (always on the first), else `nil`.
@@ -51,7 +69,8 @@ final class ZoneReloader {
             statistics.reloadErrors += 1
         }
         statistics.failingFiles = scan.errors.count
-        guard scan.changed || statistics.reloads == 0 else { return nil }
+        guard scan.changed || rebuildPending || statistics.reloads == 0 else { return nil }
+        rebuildPending = false
         let started = ContinuousClock.now
         let table = AnswerTable.build(
             from: scan.snapshot, configuration: configuration,

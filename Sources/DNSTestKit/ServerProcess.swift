@@ -99,6 +99,11 @@ public final class ServerProcess: Sendable {
     /// Everything the server printed so far.
     public var printed: String { output.text }
 
+    /// Sends `signal` (SIGHUP, say) and returns at once.
+    public func send(signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
     /// Sends SIGTERM and returns at once.
     public func sendTerminate() {
         if process.isRunning { process.terminate() }

@@ -27,6 +27,12 @@ struct ClusterDNSCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "YAML file of flag settings (flag name: value, or a list for repeatable flags); flags given here win. SIGHUP re-reads it and the zones.",
+            valueName: "file"))
+    var config: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Address to answer on over UDP and TCP: ADDR:PORT, [IPv6]:PORT, or :PORT for every address. Repeatable.",
             valueName: "addr:port"))
     var listen: [String] = []
@@ -241,7 +247,18 @@ struct ClusterDNSCommand: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "cluster-dns")
-        let server = Server(configuration: try serverConfiguration(), logger: logger)
+        var configuration = try serverConfiguration()
+        let commandLine = Array(CommandLine.arguments.dropFirst())
+        configuration.reloadConfiguration = {
+            do {
+                return try ClusterDNSCommand.parse(try ConfigFile.merged(commandLine)).serverConfiguration()
+            } catch let problem as ConfigFile.Problem {
+                throw problem
+            } catch {
+                throw ConfigFile.Problem(description: ClusterDNSCommand.message(for: error))
+            }
+        }
+        let server = Server(configuration: configuration, logger: logger)
         do {
             try server.start(handlingSignals: true)
         } catch {
@@ -266,4 +283,9 @@ func prepareSignals() {
 }
 
 prepareSignals()
-ClusterDNSCommand.main()
+do {
+    ClusterDNSCommand.main(try ConfigFile.merged(Array(CommandLine.arguments.dropFirst())))
+} catch {
+    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+    exit(64)
+}

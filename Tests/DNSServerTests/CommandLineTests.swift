@@ -152,3 +152,54 @@ struct LameDuckTests {
         #expect(server.printed.contains("lame-duck period over"), "\(server.printed)")
     }
 }
+
+/// `--config FILE` holds flag settings; the command line wins; SIGHUP re-reads it, and an invalid one is refused.
+@Suite(.timeLimit(.minutes(1)))
+struct ConfigFileTests {
+    @Test func configFileSettingsApplyAndSIGHUPReloadsThem() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let config = try directory.write(
+            "cluster-dns.yaml", "ttl: 42\ndomain: [cluster.local, corp.local]\nthreads: 1\nlisten: [\"127.0.0.1:1\"]\n")
+        let server = try ServerProcess(arguments: [
+            "--config", config, "--zones", CommandLineTests.repositoryRoot + "/zones", "--listen", "127.0.0.1:0",
+        ])
+        defer { server.stop() }
+        let client = DNSClient(port: server.port)
+        // The file's TTL and second domain apply; its listen address is replaced by the command line's.
+        let corp = try client.query("sample-clusterip.default.svc.corp.local", .a)
+        #expect(corp.answers.map(\.ttl) == [42])
+
+        try directory.write("cluster-dns.yaml", "ttl: 7\n")
+        server.send(signal: SIGHUP)
+        var ttl: UInt32?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            ttl = try client.query("sample-clusterip.default.svc.cluster.local", .a).answers.first?.ttl
+            if ttl == 7 { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        #expect(ttl == 7)
+        // corp.local was dropped from the configuration.
+        #expect(try client.query("sample-clusterip.default.svc.corp.local", .a).responseCode == .servFail)
+
+        try directory.write("cluster-dns.yaml", "ttl: many\n")
+        server.send(signal: SIGHUP)
+        let deadlineInvalid = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadlineInvalid, !server.printed.contains("configuration is invalid") {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        #expect(server.printed.contains("configuration is invalid, keeping the running one"), "\(server.printed)")
+        #expect(try client.query("sample-clusterip.default.svc.cluster.local", .a).answers.first?.ttl == 7)
+        #expect(server.isRunning)
+    }
+
+    @Test func aBrokenConfigFileAtStartIsOneClearError() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let config = try directory.write("bad.yaml", "- just\n- a list\n")
+        let (status, output) = try ServerProcess.runToCompletion(["--config", config])
+        #expect(status != 0)
+        #expect(output.hasPrefix("Error: --config \(config): must be a mapping"), "\(output)")
+    }
+}
