@@ -97,6 +97,13 @@ final class ControlLoop: @unchecked Sendable {
                     "inotify is unavailable; the zones directory is rescanned every \(configuration.rescanInterval)")
             }
             timers.append(base.schedule(after: configuration.rescanInterval, repeating: true) { reload() })
+            var digest = ErrorDigest()
+            timers.append(
+                base.schedule(after: ErrorDigest.interval, repeating: true) { [self] in
+                    for line in digest.lines(for: counters()) {
+                        logger.warning("\(line)")
+                    }
+                })
             for (endpoint, socket) in httpSockets {
                 httpServers.append(
                     try HTTPServer(base: base, socket: socket) { [self] request in respond(to: request, at: endpoint) })
