@@ -164,7 +164,10 @@ class ClusterDNS:
         self.port = free_port()
         self.log_path = os.path.join(workdir, "cluster-dns.log")
         command = ["taskset", "-c", SERVER_CORE, binary, "--zones", zones, "--listen", "127.0.0.1:%d" % self.port,
-                   "--threads", str(threads), "--ttl", "5", "--log-level", "info"]
+                   "--threads", str(threads), "--ttl", "5", "--log-level", "info",
+                   # The query mix stays inside the cluster zone; a discard-port upstream keeps the start-up loop
+                   # probe (and anything forwarded) on loopback, never on the machine's resolver.
+                   "--upstream", "127.0.0.1:9", "--health", "none", "--ready", "none", "--metrics", "none"]
         self.started = time.monotonic()
         self.process = start(command, self.log_path)
 

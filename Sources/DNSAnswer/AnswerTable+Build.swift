@@ -19,7 +19,10 @@ extension AnswerTable {
         let staticAuthorities = addStaticZones(
             snapshot.staticZones, to: &collection, firstAuthority: configuration.zones.count + 2,
             clusterZones: configuration.zones)
-        var compiler = Compiler(collection: collection, ttl: configuration.ttl)
+        // Static zones that were accepted are ours as much as the cluster zones: a CNAME into them is not chased.
+        let staticOrigins = staticAuthorities.compactMap { Name(wireLabels: $0.apex[...]) }
+        var compiler = Compiler(
+            collection: collection, ttl: configuration.ttl, ourZones: configuration.zones + staticOrigins)
         for name in collection.order {
             compiler.compileNode(name)
         }
@@ -35,7 +38,7 @@ extension AnswerTable {
         return AnswerTable(
             serial: serial, configuration: configuration, authorities: authorities, nodes: compiler.nodes,
             keyBytes: compiler.keyBytes, answers: compiler.answers, answerBytes: compiler.answerBytes,
-            recordEnds: compiler.recordEnds)
+            recordEnds: compiler.recordEnds, externalTargets: compiler.externalTargets)
     }
 
     /// The SOA for negative answers of one zone. Owner, and inside a cluster zone the SOA's own names, point at the
@@ -112,15 +115,19 @@ extension AnswerTable {
     struct Compiler {
         let collection: RecordCollection
         let ttl: UInt32
+        /// Cluster and static zones: a CNAME target below one is ours to answer, never chased upstream.
+        let ourZones: [Name]
+        var externalTargets: [[UInt8]] = []
         var nodes: [Node] = []
         var keyBytes: [UInt8] = []
         var answers: [CompiledAnswer] = []
         var answerBytes: [UInt8] = []
         var recordEnds: [UInt32] = []
 
-        init(collection: RecordCollection, ttl: UInt32) {
+        init(collection: RecordCollection, ttl: UInt32, ourZones: [Name] = []) {
             self.collection = collection
             self.ttl = ttl
+            self.ourZones = ourZones.map { $0.lowercased() }
             nodes.reserveCapacity(collection.order.count)
         }
 
@@ -134,6 +141,12 @@ extension AnswerTable {
             if let target = node.cnameTarget {
                 let alias = record(owner: name, type: .cname, data: .cname(target), ttl: node.ttls[.cname])
                 fallback = Int32(appendAnswer(question: name, type: .cname, answer: [alias], additional: []))
+                let lowered = target.lowercased()
+                if collection.node(lowered) == nil, !ourZones.contains(where: { lowered.isSubdomain(of: $0) }) {
+                    // Only a target with nothing here: a chain through our own names ends where our data ends.
+                    answers[Int(fallback)].externalTarget = Int32(externalTargets.count)
+                    externalTargets.append(target.wire)
+                }
                 for type in AnswerTable.chasedAliasTypes {
                     let chased = chase(target, type: type, visited: [name])
                     guard !chased.isEmpty else { continue }
@@ -207,6 +220,22 @@ extension AnswerTable {
             answerBytes += writer.bytes[start..<committedEnd]
             return answers.count - 1
         }
+    }
+}
+
+extension Name {
+    /// The name whose uncompressed wire form is `bytes` (through its root label); `nil` when malformed.
+    init?(wireLabels bytes: ArraySlice<UInt8>) {
+        var labels: [[UInt8]] = []
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex, bytes[offset] != 0 {
+            let length = Int(bytes[offset])
+            guard length <= Name.maxLabelLength, offset + 1 + length <= bytes.endIndex else { return nil }
+            labels.append(Array(bytes[(offset + 1)..<(offset + 1 + length)]))
+            offset += 1 + length
+        }
+        guard offset < bytes.endIndex, let name = try? Name(labels: labels) else { return nil }
+        self = name
     }
 }
 

@@ -44,6 +44,10 @@ public final class AnswerTable: @unchecked Sendable {
         var bytesCount: UInt32
         /// Index into `recordEnds` of the first record's end offset (relative to `bytesStart`).
         var recordEndsStart: UInt32
+        /// Index into `externalTargets` when the answer ends in a CNAME to a name outside every zone we serve (an
+        /// ExternalName service), which a forwarding server chases upstream; -1 otherwise. Known at build time, so
+        /// the hot path never reads record data to decide.
+        var externalTarget: Int32 = -1
     }
 
     public let serial: UInt32
@@ -55,6 +59,8 @@ public final class AnswerTable: @unchecked Sendable {
     let answers: UnsafeMutableBufferPointer<CompiledAnswer>
     let answerBytes: UnsafeMutableBufferPointer<UInt8>
     let recordEnds: UnsafeMutableBufferPointer<UInt32>
+    /// Wire form of the CNAME targets that `CompiledAnswer.externalTarget` names.
+    let externalTargets: [[UInt8]]
 
     /// Number of owner names in the table.
     public var nameCount: Int { nodes.count }
@@ -63,8 +69,10 @@ public final class AnswerTable: @unchecked Sendable {
 
     init(
         serial: UInt32, configuration: AnswerConfiguration, authorities: [Authority], nodes: [Node],
-        keyBytes: [UInt8], answers: [CompiledAnswer], answerBytes: [UInt8], recordEnds: [UInt32]
+        keyBytes: [UInt8], answers: [CompiledAnswer], answerBytes: [UInt8], recordEnds: [UInt32],
+        externalTargets: [[UInt8]] = []
     ) {
+        self.externalTargets = externalTargets
         self.serial = serial
         self.configuration = configuration
         self.authorities = authorities

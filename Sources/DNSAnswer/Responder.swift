@@ -17,6 +17,33 @@ public final class Responder {
     /// hands the query to its forwarder. Never returned otherwise.
     public static let forward = -1
 
+    /// What `respond` leaves at the start of `response` when it returns `Responder.forward`, for the forwarder that
+    /// the same buffer is handed to next.
+    public enum HandOver: Equatable, Sendable {
+        /// Forward the query as it is.
+        case forward
+        /// An alias to a name outside every zone we serve (an ExternalName service): `reply` is our whole answer
+        /// (the CNAME) and the forwarder completes it with `target`'s records from upstream.
+        case chase(reply: [UInt8], target: Name)
+    }
+
+    /// Note layout: byte 0 says which `HandOver`; for `chase`, bytes 1–2 are the reply's length, the reply follows,
+    /// and the target's wire form after it.
+    static let handOverForward: UInt8 = 0
+    static let handOverChase: UInt8 = 1
+    static let chaseNoteHeader = 3
+
+    /// Reads the note `respond` wrote into `response` along with `Responder.forward`.
+    public static func handOver(in response: UnsafeRawBufferPointer) -> HandOver {
+        guard response.count > chaseNoteHeader, response[0] == handOverChase else { return .forward }
+        let length = Int(readUInt16(response, 1))
+        let replyEnd = chaseNoteHeader + length
+        guard replyEnd < response.count,
+            let target = Name(wireLabels: Array(response[replyEnd..<min(response.count, replyEnd + 256)])[...])
+        else { return .forward }
+        return .chase(reply: Array(response[chaseNoteHeader..<replyEnd]), target: target)
+    }
+
     /// The table in force; `nil` until the first registry load succeeded (cluster-zone names get SERVFAIL then). A
     /// table compiled for other cluster zones (a configuration reload) brings them along.
     public var table: AnswerTable? {
@@ -99,8 +126,7 @@ public final class Responder {
                 return writeReply(query, parsed, response, rcode: .servFail, authoritative: false)
             }
             if forwardsOtherNames {
-                counters.forwarded += 1
-                return Responder.forward
+                return handOver(response)
             }
             counters.refused += 1
             return writeReply(query, parsed, response, rcode: .refused, authoritative: false)
@@ -111,22 +137,25 @@ public final class Responder {
             let answer = table.answerIndex(node: node, type: parsed.questionType)
             let authority = Int(table.nodes[node].authority)
             if answer >= 0 {
+                if forwardsOtherNames, table.answers[answer].externalTarget >= 0,
+                    parsed.questionType != RecordType.cname.rawValue, parsed.questionType != RecordType.any.rawValue
+                {
+                    return handOverChase(query, parsed, response, limit: limit, table: table, answer: answer)
+                }
                 counters.answered += 1
                 return writePositive(query, parsed, response, limit: limit, table: table, answer: answer)
             }
             // A reverse-zone node without records of its own (a label between the apex and a PTR name): only exact
             // PTR names are ours there, so the rest of the reverse tree belongs to the upstreams.
             if forwardsOtherNames, !table.authorities[authority].isClusterZone, table.nodes[node].answersCount == 0 {
-                counters.forwarded += 1
-                return Responder.forward
+                return handOver(response)
             }
             counters.noData += 1
             return writeNegative(query, parsed, response, table: table, authority: authority, rcode: .noError)
         }
         guard let zone = clusterZone(parsed) ?? staticZone(parsed, table) else {
             if forwardsOtherNames {
-                counters.forwarded += 1
-                return Responder.forward
+                return handOver(response)
             }
             counters.refused += 1
             return writeReply(query, parsed, response, rcode: .refused, authoritative: false)
@@ -138,6 +167,31 @@ public final class Responder {
         }
         counters.nxDomain += 1
         return writeNegative(query, parsed, response, table: table, authority: zone, rcode: .nxDomain)
+    }
+
+    /// `Responder.forward`, with the note that says to forward the query as it is.
+    private func handOver(_ response: UnsafeMutableRawBufferPointer) -> Int {
+        counters.forwarded += 1
+        response[0] = Responder.handOverForward
+        return Responder.forward
+    }
+
+    /// Our answer (the alias) written behind the note, and the target after it, for the forwarder to complete.
+    private func handOverChase(
+        _ query: UnsafeRawBufferPointer, _ parsed: ParsedQuery, _ response: UnsafeMutableRawBufferPointer, limit: Int,
+        table: AnswerTable, answer: Int
+    ) -> Int {
+        counters.forwarded += 1
+        let target = table.externalTargets[Int(table.answers[answer].externalTarget)]
+        let room = response.count - Responder.chaseNoteHeader - target.count
+        let body = UnsafeMutableRawBufferPointer(
+            rebasing: response[Responder.chaseNoteHeader..<(Responder.chaseNoteHeader + room)])
+        let length = writePositive(query, parsed, body, limit: min(limit, room), table: table, answer: answer)
+        response[0] = Responder.handOverChase
+        writeUInt16(response, 1, UInt16(length))
+        let targetStart = Responder.chaseNoteHeader + length
+        for index in 0..<target.count { response[targetStart + index] = target[index] }
+        return Responder.forward
     }
 
     // MARK: - Parsing

@@ -7,11 +7,17 @@ import DNSWire
 public struct ForwardConfiguration: Sendable {
     /// Upstream resolvers, in configured order.
     public var upstreams: [UpstreamAddress]
+    /// Domains with upstreams of their own (`--stub`); a name goes to the longest stub holding it, else to `upstreams`.
+    public var stubs: [StubDomain]
     public var policy: UpstreamPool.Policy
     /// How long one attempt waits before the next upstream is tried (`--upstream-timeout`).
     public var attemptTimeout: Duration
     /// How long a client query may wait in total before SERVFAIL (`--forward-budget`).
     public var budget: Duration
+    /// How long an ExternalName's alias waits for its target's records before it is answered alone (the CNAME is a
+    /// complete answer the client can follow itself, so completing it may cost one upstream attempt, not the whole
+    /// budget: kube-dns answered the alias at once). Defaults to `attemptTimeout`.
+    public var chaseBudget: Duration
     /// Distinct upstream queries in flight per worker; beyond it, REFUSED (`--max-concurrent`).
     public var maxConcurrent: Int
     /// Per worker: `capacity` (`--cache-size`), `maxTTL` (`--cache-max-ttl`), `serveStale` (`--serve-stale`).
@@ -20,20 +26,39 @@ public struct ForwardConfiguration: Sendable {
     public init(
         upstreams: [UpstreamAddress], policy: UpstreamPool.Policy = .random,
         attemptTimeout: Duration = ForwardPolicy.attemptTimeout, budget: Duration = ForwardPolicy.totalBudget,
-        maxConcurrent: Int = ForwardPolicy.maxConcurrent, cache: ResponseCache.Configuration = .init()
+        maxConcurrent: Int = ForwardPolicy.maxConcurrent, cache: ResponseCache.Configuration = .init(),
+        stubs: [StubDomain] = []
     ) {
         self.upstreams = upstreams
+        self.stubs = stubs
         self.policy = policy
         self.attemptTimeout = attemptTimeout
         self.budget = budget
+        self.chaseBudget = min(attemptTimeout, budget)
         self.maxConcurrent = maxConcurrent
         self.cache = cache
+    }
+
+    /// Set by the server when it starts: the loop probes the forwarders send and watch for (shared by every worker).
+    var loopWatch: LoopWatch?
+
+    /// Every upstream, default and stub, each once.
+    var allUpstreams: [UpstreamAddress] {
+        var seen = Set<UpstreamAddress>()
+        return (upstreams + stubs.flatMap(\.upstreams)).filter { seen.insert($0).inserted }
     }
 
     /// Splits `upstreams` into those to use and those that are this server itself: an upstream at one of `listen`
     /// (same port, and the same address, or a loopback or unspecified address when we listen on every address)
     /// would send every forwarded query back to us until it times out.
     public func withoutLoops(listen: [SocketAddress]) -> (kept: [UpstreamAddress], loops: [UpstreamAddress]) {
+        Self.withoutLoops(upstreams, listen: listen)
+    }
+
+    /// `withoutLoops(listen:)` for any list, such as a stub domain's upstreams.
+    public static func withoutLoops(
+        _ upstreams: [UpstreamAddress], listen: [SocketAddress]
+    ) -> (kept: [UpstreamAddress], loops: [UpstreamAddress]) {
         var kept: [UpstreamAddress] = []
         var loops: [UpstreamAddress] = []
         for upstream in upstreams {

@@ -1,3 +1,4 @@
+import DNSAnswer
 import DNSEventLoop
 import DNSForward
 import DNSWire
@@ -21,18 +22,65 @@ final class Forwarder {
     /// The most TCP bytes a reply may have (RFC 1035 §4.2.2).
     static let tcpReplyLimit = 65535
 
+    /// The upstreams of the default route (no domain) or of one stub domain, with their health.
+    private struct Route {
+        var domain: Name?
+        var pool: UpstreamPool
+    }
+
+    /// An alias answer of ours (an ExternalName's CNAME) being completed with its target's records from upstream.
+    struct Chase {
+        /// Tells this chase's entry in `openChases` from others'.
+        var serial: UInt64
+        /// When the client gets what was resolved so far, whatever is still in flight.
+        var deadline: ContinuousClock.Instant
+        var route: ReplyRoute
+        /// The client's query, and the largest reply it takes.
+        var query: ClientQuery
+        var limit: Int
+        /// Our answer so far: the CNAME, then whatever the targets brought.
+        var answer: Message
+        /// How many records `answer` had before chasing: what is left when the answer must be cut.
+        var aliasCount: Int
+        /// Names already asked, against loops; their count bounds the chain (`ForwardPolicy.chainLimit`).
+        var asked: [Name]
+    }
+
+    /// Who waits for an upstream reply: a client, or a chase that completes a client's answer with it.
+    enum Waiter {
+        case client(ReplyRoute)
+        case chase(Chase)
+    }
+
+    /// A chase step's outcome: the client's reply now, or later through its route.
+    private enum Step {
+        case reply([UInt8])
+        case deferred
+    }
+
     let configuration: ForwardConfiguration
     private(set) var counters = ForwarderCounters()
-    private var pending: PendingQueries<ReplyRoute>
-    private var pool: UpstreamPool
+    private var pending: PendingQueries<Waiter>
+    /// The default route first, then the stub domains, longest first so the first match is the longest. Each has its
+    /// own pool, so a dead stub upstream never takes the default ones down with it; an address in several routes
+    /// has its outcomes recorded in each.
+    private var routes: [Route]
     private var cache: ResponseCache
     private var sockets: [UDPSocket] = []
     private var socketByFamily: (v4: UDPSocket?, v6: UDPSocket?) = (nil, nil)
     /// Source address of a reply → the upstream it must be, so a datagram from anywhere else is rejected at once.
     private var upstreamBySource: [SocketAddress: UpstreamAddress] = [:]
     private var socketAddressByUpstream: [UpstreamAddress: SocketAddress] = [:]
-    /// Health probes in flight: ID → the upstream probed and when the probe counts as failed.
-    private var probes: [UInt16: (upstream: Upstream, deadline: ContinuousClock.Instant)] = [:]
+    /// Health probes in flight: ID → the route and upstream probed and when the probe counts as failed.
+    private var probes: [UInt16: (route: Int, upstream: Upstream, deadline: ContinuousClock.Instant)] = [:]
+    /// Loop probes sent (`LoopWatch`): ID → the upstream, whose reply (NXDOMAIN, usually) only says it answers.
+    private var loopProbes: [UInt16: UpstreamAddress] = [:]
+    /// Chases waiting for an upstream, by serial: answered by the first of their target's reply and their deadline;
+    /// whichever comes second finds no entry and does nothing.
+    private var openChases: [UInt64: Chase] = [:]
+    private var nextChaseSerial: UInt64 = 0
+    /// Set on the one forwarder that sends the loop probes: the rounds sent so far and when the next is due.
+    private var loopRounds: (sent: Int, next: ContinuousClock.Instant)?
     private var timer: Timer?
     /// TCP retries of truncated replies in flight, by the attempt's ID.
     private var exchanges: [UInt16: TCPExchange] = [:]
@@ -55,17 +103,21 @@ final class Forwarder {
                 var generator = SystemRandomNumberGenerator()
                 return UInt16.random(in: .min ... .max, using: &generator)
             })
-        pool = UpstreamPool(configuration.upstreams, policy: configuration.policy)
+        let stubs = configuration.stubs.sorted { $0.domain.labelCount > $1.domain.labelCount }
+        routes =
+            [Route(domain: nil, pool: UpstreamPool(configuration.upstreams, policy: configuration.policy))]
+            + stubs.map { Route(domain: $0.domain, pool: UpstreamPool($0.upstreams, policy: configuration.policy)) }
         cache = ResponseCache(configuration: configuration.cache)
         receiveBuffer = .allocate(byteCount: Forwarder.receiveBufferSize, alignment: 16)
-        for upstream in configuration.upstreams {
+        let allUpstreams = configuration.allUpstreams
+        for upstream in allUpstreams {
             let address = ForwardConfiguration.socketAddress(upstream)
             upstreamBySource[address] = upstream
             socketAddressByUpstream[upstream] = address
         }
         // Every stored property has its value now, so the sockets' callbacks may capture `self`.
         do {
-            for isIPv6 in [false, true] where configuration.upstreams.contains(where: { $0.host.isV4 != isIPv6 }) {
+            for isIPv6 in [false, true] where allUpstreams.contains(where: { $0.host.isV4 != isIPv6 }) {
                 let bindAddress = try! SocketAddress(isIPv6 ? "[::]:0" : "0.0.0.0:0")
                 let socket = try UDPSocket(base: base, bindTo: bindAddress) { [unowned self] in
                     self.readable(family: isIPv6)
@@ -76,6 +128,10 @@ final class Forwarder {
         } catch {
             sockets.forEach { $0.close() }
             throw error
+        }
+        if configuration.loopWatch?.claimProbing() == true {
+            // Sent from the first tick, once the worker serves: a probe that comes back must find us listening.
+            loopRounds = (0, clock.now)
         }
         timer = base.schedule(after: Forwarder.tick, repeating: true) { [unowned self] in
             self.expire()
@@ -116,16 +172,39 @@ final class Forwarder {
             counters.malformed += 1
             return 0
         }
+        if let watch = configuration.loopWatch, let index = watch.probeIndex(clientQuery.question) {
+            passOnLoopProbe(clientQuery, upstream: index, watch: watch)
+            return 0
+        }
         let limit = min(
             context.transport == .udp ? clientQuery.udpLimit : Forwarder.tcpReplyLimit, response.count)
         let now = clock.now
+        if case .chase(let reply, let target) = Responder.handOver(in: UnsafeRawBufferPointer(response)) {
+            guard let answer = try? Message(decoding: reply) else { return 0 }
+            counters.chased += 1
+            nextChaseSerial += 1
+            let chase = Chase(
+                serial: nextChaseSerial, deadline: now + configuration.chaseBudget, route: context.route,
+                query: clientQuery, limit: limit, answer: answer,
+                aliasCount: answer.answers.count, asked: [clientQuery.question.name])
+            switch resolve(chase, target: target, now: now) {
+            case .deferred:
+                return QueryContext.deferred
+            case .reply(var bytes):
+                guard bytes.count <= response.count else { return 0 }
+                bytes.withUnsafeMutableBytes { Forwarder.setRecursionAvailable($0) }
+                response.copyBytes(from: bytes)
+                return bytes.count
+            }
+        }
         if let hit = cache.lookup(clientQuery, clientLimit: limit, now: now, into: response) {
             counters.cacheHits += 1
             Forwarder.setRecursionAvailable(response)
             return hit.length
         }
-        let plan = pool.plan(now: now)
-        switch pending.admit(clientQuery, client: context.route, clientLimit: limit, plan: plan, now: now) {
+        let route = routeIndex(for: clientQuery.question.name)
+        let plan = routes[route].pool.plan(now: now)
+        switch pending.admit(clientQuery, client: .client(context.route), clientLimit: limit, plan: plan, now: now) {
         case .send(let upstreamQuery, _, let upstream):
             counters.forwarded += 1
             send(upstreamQuery, to: upstream)
@@ -139,6 +218,118 @@ final class Forwarder {
             guard reply.count <= response.count else { return 0 }
             response.copyBytes(from: reply)
             return reply.count
+        }
+    }
+
+    /// The route of `name`: the longest stub domain holding it, else the default (0).
+    private func routeIndex(for name: Name) -> Int {
+        for index in routes.indices.dropFirst() where name.isSubdomain(of: routes[index].domain!) {
+            return index
+        }
+        return 0
+    }
+
+    // MARK: - Chasing aliases
+
+    /// Asks for `target` (the type the client asked), from the cache or upstream, on behalf of `chase`.
+    private func resolve(_ chase: Chase, target: Name, now: ContinuousClock.Instant) -> Step {
+        var chase = chase
+        chase.asked.append(target)
+        let query = ClientQuery(
+            id: chase.query.id,
+            question: Question(name: target, type: chase.query.question.type, recordClass: .internet),
+            checkingDisabled: chase.query.checkingDisabled, edns: chase.query.edns)
+        if let (reply, _) = cache.lookup(query, clientLimit: Forwarder.tcpReplyLimit, now: now) {
+            counters.cacheHits += 1
+            return complete(chase, with: reply, now: now)
+        }
+        let route = routeIndex(for: target)
+        let plan = routes[route].pool.plan(now: now)
+        switch pending.admit(query, client: .chase(chase), clientLimit: Forwarder.tcpReplyLimit, plan: plan, now: now) {
+        case .send(let upstreamQuery, _, let upstream):
+            counters.forwarded += 1
+            send(upstreamQuery, to: upstream)
+            openChases[chase.serial] = chase
+            return .deferred
+        case .coalesced:
+            counters.coalesced += 1
+            openChases[chase.serial] = chase
+            return .deferred
+        case .rejected:
+            counters.refused += 1
+            return .reply(Forwarder.encode(chase))
+        }
+    }
+
+    /// Adds the target's reply to the chase's answer; follows a CNAME the upstream left unresolved, at most
+    /// `ForwardPolicy.chainLimit` names and never one already asked (a loop is answered with what it has). A target
+    /// that failed (SERVFAIL, REFUSED, garbage) leaves the alias alone, NOERROR, as CoreDNS answers.
+    private func complete(_ chase: Chase, with reply: [UInt8], now: ContinuousClock.Instant) -> Step {
+        guard let targetReply = try? Message(decoding: reply),
+            targetReply.responseCode == .noError || targetReply.responseCode == .nxDomain
+        else { return .reply(Forwarder.encode(chase)) }
+        var chase = chase
+        chase.answer.answers += targetReply.answers
+        // RFC 6604 §3: the RCODE is the last name's; a negative answer keeps the target's SOA (RFC 2308 §3).
+        chase.answer.responseCode = targetReply.responseCode
+        if targetReply.answers.isEmpty { chase.answer.authorities = targetReply.authorities }
+        // The target's records are not ours to vouch for.
+        chase.answer.header.isAuthoritative = false
+        let type = chase.query.question.type
+        if let last = targetReply.answers.last, case .cname(let next) = last.data,
+            !targetReply.answers.contains(where: { $0.name == next && $0.type == type }),
+            chase.asked.count <= ForwardPolicy.chainLimit, !chase.asked.contains(next)
+        {
+            return resolve(chase, target: next, now: now)
+        }
+        return .reply(Forwarder.encode(chase))
+    }
+
+    /// The chase's answer as the client gets it: within its size, else cut to our alias with TC=1 (RFC 2181 §9).
+    private static func encode(_ chase: Chase) -> [UInt8] {
+        let bytes = chase.answer.encoded()
+        guard bytes.count > chase.limit else { return bytes }
+        var cut = chase.answer
+        cut.answers = Array(cut.answers.prefix(chase.aliasCount))
+        cut.authorities = []
+        cut.additionals = []
+        cut.header.isTruncated = true
+        return cut.encoded()
+    }
+
+    // MARK: - Loop detection
+
+    /// Our own probe came back as a client query: count it, and send it once more through the upstream it belongs
+    /// to, so a loop keeps circling until it is counted (coalescing or the cache would stop it after one turn). The
+    /// asker (the looping upstream) gets no answer.
+    private func passOnLoopProbe(_ query: ClientQuery, upstream index: Int, watch: LoopWatch) {
+        counters.loopProbesSeen += 1
+        watch.observe(query, upstream: index)
+        sendLoopProbe(upstream: index, watch: watch)
+    }
+
+    private func sendLoopProbe(upstream index: Int, watch: LoopWatch) {
+        let address = watch.upstreams[index]
+        guard let route = routes.firstIndex(where: { $0.pool.upstreams.contains { $0.address == address } }),
+            let upstream = routes[route].pool.upstreams.first(where: { $0.address == address })
+        else { return }
+        var generator = SystemRandomNumberGenerator()
+        var id = UInt16.random(in: .min ... .max, using: &generator)
+        while loopProbes[id] != nil || probes[id] != nil { id &+= 1 }
+        loopProbes[id] = address
+        send(watch.probeQuery(upstream: index, id: id), to: upstream)
+    }
+
+    /// One round of loop probes to the upstreams that have not answered one, at most `LoopWatch.probeRounds`.
+    private func sendLoopProbesIfDue(now: ContinuousClock.Instant) {
+        guard let watch = configuration.loopWatch, let rounds = loopRounds, rounds.next <= now else { return }
+        guard rounds.sent < LoopWatch.probeRounds else {
+            loopRounds = nil
+            return
+        }
+        loopRounds = (rounds.sent + 1, now + LoopWatch.probeInterval)
+        for index in watch.unanswered {
+            sendLoopProbe(upstream: index, watch: watch)
         }
     }
 
@@ -185,26 +376,31 @@ final class Forwarder {
         }
         let bytes = Array(UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<datagram.count]))
         let now = clock.now
-        if bytes.count >= 12, let probe = probes[UInt16(bytes[0]) << 8 | UInt16(bytes[1])],
-            probe.upstream.address == source
-        {
-            probes[UInt16(bytes[0]) << 8 | UInt16(bytes[1])] = nil
-            pool.recordSuccess(probe.upstream, now: now)
+        let id = bytes.count >= 12 ? UInt16(bytes[0]) << 8 | UInt16(bytes[1]) : 0
+        if bytes.count >= 12, let probe = probes[id], probe.upstream.address == source {
+            probes[id] = nil
+            recordSuccess(source, now: now)
             logger.info("upstream \(source) answers again")
+            return
+        }
+        if bytes.count >= 12, loopProbes[id] == source {
+            loopProbes[id] = nil
+            configuration.loopWatch?.markAnswered(source)
+            recordSuccess(source, now: now)
             return
         }
         handle(pending.receive(bytes, from: source, overTCP: false, now: now), now: now)
     }
 
-    private func handle(_ outcome: PendingQueries<ReplyRoute>.ReplyOutcome, now: ContinuousClock.Instant) {
+    private func handle(_ outcome: PendingQueries<Waiter>.ReplyOutcome, now: ContinuousClock.Instant) {
         switch outcome {
         case .rejected:
             counters.rejectedReplies += 1
         case .answered(let reply, let key, let upstream, let deliveries):
-            pool.recordSuccess(upstream, now: now)
+            recordSuccess(upstream.address, now: now)
             cache.store(reply, for: key, now: now)
             for delivery in deliveries {
-                deliver(delivery.reply, to: delivery.client)
+                deliver(delivery.reply, to: delivery.client, now: now)
             }
         case .retryOverTCP(let attempt):
             counters.truncatedUpstreamReplies += 1
@@ -214,7 +410,7 @@ final class Forwarder {
 
     /// RFC 7766 §5: a truncated UDP reply is asked again over TCP, of the same upstream. A failed exchange is left to
     /// the attempt's timeout, which moves on to the next upstream.
-    private func retryOverTCP(_ attempt: PendingQueries<ReplyRoute>.Attempt) {
+    private func retryOverTCP(_ attempt: PendingQueries<Waiter>.Attempt) {
         guard let destination = socketAddressByUpstream[attempt.upstream.address] else { return }
         let id = attempt.id
         let source = attempt.upstream.address
@@ -238,6 +434,20 @@ final class Forwarder {
         }
     }
 
+    /// An upstream reply for `waiter`: to the client as it is, or into the chase it completes.
+    private func deliver(_ reply: [UInt8], to waiter: Waiter, now: ContinuousClock.Instant) {
+        switch waiter {
+        case .client(let route):
+            deliver(reply, to: route)
+        case .chase(let chase):
+            // Already answered when its deadline passed.
+            guard openChases.removeValue(forKey: chase.serial) != nil else { return }
+            if case .reply(let bytes) = complete(chase, with: reply, now: now) {
+                deliver(bytes, to: chase.route)
+            }
+        }
+    }
+
     private func deliver(_ reply: [UInt8], to route: ReplyRoute) {
         var reply = reply
         reply.withUnsafeMutableBytes { Forwarder.setRecursionAvailable($0) }
@@ -245,6 +455,28 @@ final class Forwarder {
             counters.answered += 1
         } else {
             counters.undeliverable += 1
+        }
+    }
+
+    /// A reply from `address` passed validation: it is up, in every route that has it.
+    private func recordSuccess(_ address: UpstreamAddress, now: ContinuousClock.Instant) {
+        for route in routes.indices {
+            for upstream in routes[route].pool.upstreams where upstream.address == address {
+                routes[route].pool.recordSuccess(upstream, now: now)
+            }
+        }
+    }
+
+    /// An attempt to `address` timed out: a failure in every route that has it.
+    private func recordFailure(_ address: UpstreamAddress, now: ContinuousClock.Instant) {
+        for route in routes.indices {
+            for upstream in routes[route].pool.upstreams where upstream.address == address {
+                let wasDown = routes[route].pool.isDown(upstream)
+                routes[route].pool.recordFailure(upstream, now: now)
+                if !wasDown, routes[route].pool.isDown(upstream) {
+                    logger.warning("upstream \(upstream) is not answering; probing it until it does")
+                }
+            }
         }
     }
 
@@ -261,11 +493,7 @@ final class Forwarder {
         if let deadline = pending.nextDeadline, deadline <= now {
             let expiry = pending.expire(now: now)
             for upstream in expiry.timedOut {
-                let wasDown = pool.isDown(upstream)
-                pool.recordFailure(upstream, now: now)
-                if !wasDown, pool.isDown(upstream) {
-                    logger.warning("upstream \(upstream) is not answering; probing it until it does")
-                }
+                recordFailure(upstream.address, now: now)
             }
             for attempt in expiry.retries {
                 counters.retries += 1
@@ -277,30 +505,46 @@ final class Forwarder {
         }
         for (id, probe) in probes where probe.deadline <= now {
             probes[id] = nil
-            pool.recordFailure(probe.upstream, now: now)
+            routes[probe.route].pool.recordFailure(probe.upstream, now: now)
         }
-        for upstream in pool.probesDue(now: now) {
-            var generator = SystemRandomNumberGenerator()
-            var id = UInt16.random(in: .min ... .max, using: &generator)
-            while probes[id] != nil { id &+= 1 }
-            probes[id] = (upstream, now + configuration.attemptTimeout)
-            counters.probes += 1
-            send(UpstreamPool.probeQuery(id: id), to: upstream)
+        for route in routes.indices {
+            for upstream in routes[route].pool.probesDue(now: now) {
+                var generator = SystemRandomNumberGenerator()
+                var id = UInt16.random(in: .min ... .max, using: &generator)
+                while probes[id] != nil || loopProbes[id] != nil { id &+= 1 }
+                probes[id] = (route, upstream, now + configuration.attemptTimeout)
+                counters.probes += 1
+                send(UpstreamPool.probeQuery(id: id), to: upstream)
+            }
+        }
+        sendLoopProbesIfDue(now: now)
+        for (serial, chase) in openChases where chase.deadline <= now {
+            // What was resolved so far (the alias at least); the upstream query goes on and fills the cache.
+            openChases[serial] = nil
+            counters.chaseTimeouts += 1
+            deliver(Forwarder.encode(chase), to: chase.route)
         }
     }
 
     /// The budget ran out: a stale answer if the cache may serve one (RFC 8767), else SERVFAIL.
-    private func answerFailure(_ failure: PendingQueries<ReplyRoute>.Failure, now: ContinuousClock.Instant) {
+    private func answerFailure(_ failure: PendingQueries<Waiter>.Failure, now: ContinuousClock.Instant) {
         if configuration.cache.serveStale > .zero,
             let (reply, _) = cache.lookup(
                 failure.query, clientLimit: failure.clientLimit, now: now, upstreamsFailed: true)
         {
             counters.staleAnswers += 1
-            deliver(reply, to: failure.client)
+            deliver(reply, to: failure.client, now: now)
             return
         }
-        counters.servFail += 1
-        deliver(failure.servFail, to: failure.client)
+        switch failure.client {
+        case .client(let route):
+            counters.servFail += 1
+            deliver(failure.servFail, to: route)
+        case .chase(let chase):
+            // The target did not resolve in time: the alias alone, NOERROR, as CoreDNS answers.
+            guard openChases.removeValue(forKey: chase.serial) != nil else { return }
+            deliver(Forwarder.encode(chase), to: chase.route)
+        }
     }
 }
 
@@ -330,9 +574,15 @@ public struct ForwarderCounters: Sendable, Equatable {
     public var tcpRetries = 0
     public var tcpFailures = 0
     public var probes = 0
+    /// Our own loop probes that came back to us as client queries (`LoopWatch`): nonzero means a forwarding loop.
+    public var loopProbesSeen = 0
     public var sendErrors = 0
     public var receiveErrors = 0
     public var malformed = 0
+    /// Alias answers (ExternalName CNAMEs) completed with their target's records from the cache or upstream.
+    public var chased = 0
+    /// Chases answered with what they had when `ForwardConfiguration.chaseBudget` ran out.
+    public var chaseTimeouts = 0
 
     public init() {}
 
@@ -352,9 +602,12 @@ public struct ForwarderCounters: Sendable, Equatable {
         sum.tcpRetries += rhs.tcpRetries
         sum.tcpFailures += rhs.tcpFailures
         sum.probes += rhs.probes
+        sum.loopProbesSeen += rhs.loopProbesSeen
         sum.sendErrors += rhs.sendErrors
         sum.receiveErrors += rhs.receiveErrors
         sum.malformed += rhs.malformed
+        sum.chased += rhs.chased
+        sum.chaseTimeouts += rhs.chaseTimeouts
         return sum
     }
 }

@@ -28,6 +28,25 @@ enum Metrics {
             "Counter of DNS requests made per zone, protocol and family.",
             [("proto=\"udp\",\(dns)", counters.udpReceived), ("proto=\"tcp\",\(dns)", counters.tcpQueries)])
 
+        histogram(
+            &text, "coredns_dns_request_duration_seconds", "Histogram of the time (in seconds) each request took.",
+            labels: dns, bounds: QueryHistograms.durationBounds, counts: counters.histograms.duration,
+            sum: counters.histograms.durationSum)
+        for (proto, index) in [("udp", 0), ("tcp", 1)] {
+            histogram(
+                &text, "coredns_dns_request_size_bytes", "Size of the EDNS0 UDP buffer in bytes (64K for TCP).",
+                labels: "proto=\"\(proto)\",\(dns)", bounds: QueryHistograms.sizeBounds,
+                counts: counters.histograms.requestSize[index], sum: counters.histograms.requestSizeSum[index],
+                withHeader: index == 0)
+        }
+        for (proto, index) in [("udp", 0), ("tcp", 1)] {
+            histogram(
+                &text, "coredns_dns_response_size_bytes", "Size of the returned response in bytes.",
+                labels: "proto=\"\(proto)\",\(dns)", bounds: QueryHistograms.sizeBounds,
+                counts: counters.histograms.responseSize[index], sum: counters.histograms.responseSizeSum[index],
+                withHeader: index == 0)
+        }
+
         let responder = counters.responder
         let rcodes: [(String, Int)] = [
             ("NOERROR", responder.answered + responder.noData), ("NXDOMAIN", responder.nxDomain),
@@ -110,6 +129,10 @@ enum Metrics {
                 ("outcome=\"undeliverable\"", forwarder.undeliverable),
             ])
         metric(
+            &text, "clusterdns_externalname_chases_total", .counter,
+            "ExternalName targets outside the cluster resolved through the forwarder, and those that timed out.",
+            [("outcome=\"chased\"", forwarder.chased), ("outcome=\"timed_out\"", forwarder.chaseTimeouts)])
+        metric(
             &text, "clusterdns_upstream_replies_rejected_total", .counter,
             "Upstream datagrams not accepted (unknown source, wrong ID or question, garbage).",
             [("", forwarder.rejectedReplies)])
@@ -121,6 +144,22 @@ enum Metrics {
 
     enum Kind: String {
         case counter, gauge
+    }
+
+    /// A Prometheus histogram: cumulative `_bucket` lines with `le`, then `_sum` and `_count`.
+    private static func histogram(
+        _ text: inout String, _ name: String, _ help: String, labels: String, bounds: [Double], counts: [Int],
+        sum: Double, withHeader: Bool = true
+    ) {
+        if withHeader { text += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n" }
+        var cumulative = 0
+        for (index, bound) in bounds.enumerated() {
+            cumulative += counts[index]
+            text += "\(name)_bucket{\(labels),le=\"\(bound)\"} \(cumulative)\n"
+        }
+        cumulative += counts[bounds.count]
+        text += "\(name)_bucket{\(labels),le=\"+Inf\"} \(cumulative)\n"
+        text += "\(name)_sum{\(labels)} \(sum)\n\(name)_count{\(labels)} \(cumulative)\n"
     }
 
     private static func metric(

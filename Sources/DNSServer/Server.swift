@@ -1,5 +1,6 @@
 import DNSAnswer
 import DNSEventLoop
+import DNSForward
 import DNSWire
 import Foundation
 import Glibc
@@ -16,6 +17,9 @@ public final class Server: Sendable {
         case idle
         case running
         case stopped
+        /// Stopped by itself for a reason it cannot serve through (a forwarding loop); the process should exit
+        /// non-zero.
+        case failed(String)
     }
 
     public enum StartError: Error, CustomStringConvertible {
@@ -48,10 +52,15 @@ public final class Server: Sendable {
     private let running = Mutex<Running?>(nil)
     private let stateBox = Mutex(State.idle)
     private let stopped = DispatchSemaphore(value: 0)
+    private let onFatal: @Sendable (String) -> Void
 
-    public init(configuration: ServerConfiguration, logger: Logger) {
+    /// `onFatal` is called once, from a thread of the server's, when the server stops itself (`State.failed`).
+    public init(
+        configuration: ServerConfiguration, logger: Logger, onFatal: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.configuration = configuration
         self.logger = logger
+        self.onFatal = onFatal
     }
 
     public var state: State { stateBox.withLock { $0 } }
@@ -98,7 +107,8 @@ public final class Server: Sendable {
                 let worker = Worker(index: index)
                 try worker.start(
                     sockets: workerSockets, zones: configuration.answers.zones, table: table,
-                    tcpIdleTimeout: configuration.tcpIdleTimeout, forwarding: forwarding, logger: logger)
+                    tcpIdleTimeout: configuration.tcpIdleTimeout, forwarding: forwarding,
+                    queryLog: configuration.logQueries ? logger : nil, logger: logger)
                 workers.append(worker)
             }
         } catch {
@@ -130,7 +140,16 @@ public final class Server: Sendable {
         running.withLock {
             $0 = Running(workers: workers, control: control, addresses: addresses, endpoints: endpoints)
         }
-        stateBox.withLock { $0 = .running }
+        let failedWhileStarting = stateBox.withLock { state in
+            if case .failed = state { return true }
+            state = .running
+            return false
+        }
+        if failedWhileStarting {
+            // A loop found before `running` was set: the stop that `fail` started found nothing to stop.
+            stop()
+            return
+        }
         for address in addresses {
             logger.notice("listening on \(address) (udp, tcp) with \(workers.count) worker(s)")
         }
@@ -148,7 +167,10 @@ public final class Server: Sendable {
         else { return }
         current.control.stop()
         current.workers.forEach { $0.stop() }
-        stateBox.withLock { $0 = .stopped }
+        stateBox.withLock { state in
+            if case .failed = state { return }
+            state = .stopped
+        }
         logger.notice("stopped")
         stopped.signal()
     }
@@ -159,10 +181,20 @@ public final class Server: Sendable {
         stopped.signal()
     }
 
-    /// The forwarding configuration without upstreams that are this server (each logged); an error when none is left.
+    /// Stops the server from one of its own threads (a worker cannot join itself, so another thread does it).
+    private func fail(_ reason: String) {
+        stateBox.withLock { $0 = .failed(reason) }
+        logger.critical("\(reason)")
+        onFatal(reason)
+        Thread { [self] in stop() }.start()
+    }
+
+    /// The forwarding configuration without upstreams that are this server (each logged), with the loop watch that
+    /// probes the rest; an error when none is left, for the default route or for a stub domain.
     private func usableForwarding() throws -> ForwardConfiguration? {
         guard var forwarding = configuration.forwarding else { return nil }
-        let (kept, loops) = forwarding.withoutLoops(listen: configuration.listenAddresses)
+        let listen = configuration.listenAddresses
+        let (kept, loops) = forwarding.withoutLoops(listen: listen)
         for upstream in loops {
             logger.warning("skipping upstream \(upstream): it is one of our own listen addresses (a forwarding loop)")
         }
@@ -171,6 +203,27 @@ public final class Server: Sendable {
                 "no usable upstream resolver (every one is this server itself); give one with --upstream ADDR[:PORT]")
         }
         forwarding.upstreams = kept
+        for index in forwarding.stubs.indices {
+            let stub = forwarding.stubs[index]
+            let (keptStub, loopsStub) = ForwardConfiguration.withoutLoops(stub.upstreams, listen: listen)
+            for upstream in loopsStub {
+                logger.warning(
+                    "skipping upstream \(upstream) of stub domain \(stub.domain): it is one of our own listen addresses"
+                )
+            }
+            guard !keptStub.isEmpty else {
+                throw StartError.noUpstream(
+                    "no usable upstream resolver for stub domain \(stub.domain) (every one is this server itself)")
+            }
+            forwarding.stubs[index].upstreams = keptStub
+        }
+        forwarding.loopWatch = LoopWatch(upstreams: forwarding.allUpstreams) { [weak self] upstream, probe in
+            // CoreDNS's words, so operators who know its troubleshooting page recognise the failure.
+            self?.fail(
+                "Loop detected for zone \".\": upstream \(upstream) sends our queries back to us "
+                    + "(probe \(probe) HINFO came back \(LoopDetector.threshold + 1) times); "
+                    + "point --upstream or --resolv-conf at a resolver that does not forward to this server")
+        }
         return forwarding
     }
 

@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     /// the zones directory. Settings that need new sockets or threads take effect at the next start.
     public var reloadConfiguration: (@Sendable () throws -> ServerConfiguration)?
 
+    /// `--log-queries`: one line per answered query, in CoreDNS's log format.
+    public var logQueries = false
+
     /// After SIGTERM, how long `/health` fails while queries are still answered, before stopping (`--lameduck`).
     public var lameDuck: Duration
 

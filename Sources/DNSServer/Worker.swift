@@ -28,12 +28,12 @@ final class Worker: Sendable {
     /// Starts the thread, adopts `sockets` on it and returns once it serves (or failed to).
     func start(
         sockets: [BoundSocket], zones: [Name], table: AnswerTable?, tcpIdleTimeout: Duration,
-        forwarding: ForwardConfiguration? = nil, logger: Logger
+        forwarding: ForwardConfiguration? = nil, queryLog: Logger? = nil, logger: Logger
     ) throws {
         try thread.start(name: "dns-worker-\(index)") { [self] started in
             run(
                 sockets: sockets, zones: zones, table: table, tcpIdleTimeout: tcpIdleTimeout, forwarding: forwarding,
-                logger: logger, started: started)
+                queryLog: queryLog, logger: logger, started: started)
         }
     }
 
@@ -57,7 +57,7 @@ final class Worker: Sendable {
 
     private func run(
         sockets: [BoundSocket], zones: [Name], table: AnswerTable?, tcpIdleTimeout: Duration,
-        forwarding: ForwardConfiguration?, logger: Logger, started: (Error?) -> Void
+        forwarding: ForwardConfiguration?, queryLog: Logger?, logger: Logger, started: (Error?) -> Void
     ) {
         let base: EventBase
         do {
@@ -77,7 +77,8 @@ final class Worker: Sendable {
                 return
             }
         }
-        let handler = WorkerQueryHandler(responder: Responder(zones: zones, table: table), forwarder: forwarder)
+        let handler = WorkerQueryHandler(
+            responder: Responder(zones: zones, table: table), forwarder: forwarder, queryLog: queryLog)
         var udpServices: [UDPService<WorkerQueryHandler>] = []
         var tcpServices: [TCPService<WorkerQueryHandler>] = []
         func stopServices() {
@@ -137,6 +138,7 @@ final class Worker: Sendable {
     ) {
         var snapshot = WorkerCounters()
         snapshot.responder = handler.responder.counters
+        snapshot.histograms = handler.histograms.detached()
         snapshot.forwarder = handler.forwarder?.counters ?? ForwarderCounters()
         for service in udp {
             snapshot.deferredDropped += service.deferredDropped

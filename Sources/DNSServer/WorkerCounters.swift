@@ -17,6 +17,7 @@ public struct WorkerCounters: Sendable, Equatable {
     /// Queries deferred by the handler (forwarded) and their replies dropped because the client had gone.
     public var deferredDropped = 0
     public var forwarder = ForwarderCounters()
+    var histograms = QueryHistograms()
 
     public init() {}
 
@@ -32,6 +33,7 @@ public struct WorkerCounters: Sendable, Equatable {
         sum.tcpQueries += rhs.tcpQueries
         sum.tcpIdleClosed += rhs.tcpIdleClosed
         sum.deferredDropped += rhs.deferredDropped
+        sum.histograms = lhs.histograms + rhs.histograms
         sum.forwarder = lhs.forwarder + rhs.forwarder
         return sum
     }

@@ -105,6 +105,15 @@ public final class FakeUpstream: Sendable {
         received.withLock { $0 }
     }
 
+    /// HINFO (RFC 1035 §3.3.2): the type of the loop probe a forwarding server sends every upstream at start
+    /// (`LoopDetector.probeType`; not imported, so the kit stays free of the forwarder).
+    public static let loopProbeType = RecordType(rawValue: 13)
+
+    /// `queries` without the loop probes: what clients' lookups brought, for tests that count them.
+    public var lookups: [Message] {
+        queries.filter { $0.questions.first?.type != FakeUpstream.loopProbeType }
+    }
+
     /// Every query received over TCP so far, oldest first.
     public var tcpQueries: [Message] {
         receivedOverTCP.withLock { $0 }

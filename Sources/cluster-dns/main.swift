@@ -86,6 +86,13 @@ struct ClusterDNSCommand: ParsableCommand {
     var upstream: [String] = []
 
     @Option(
+        name: .customLong("stub"),
+        help: ArgumentHelp(
+            "Names equal to or below DOMAIN go to these upstreams instead (the longest stub wins). Repeatable.",
+            valueName: "DOMAIN=ADDR[:PORT][,ADDR[:PORT]...]"))
+    var stub: [String] = []
+
+    @Option(
         name: .customLong("resolv-conf"),
         help: ArgumentHelp(
             "Take the upstreams from this file's nameserver lines when no --upstream is given.",
@@ -131,6 +138,11 @@ struct ClusterDNSCommand: ParsableCommand {
             valueName: "duration"))
     var serveStale = "0"
 
+    @Flag(
+        name: .customLong("log-queries"),
+        help: "Log one line per answered query in CoreDNS's log format (costs an allocation per query).")
+    var logQueries = false
+
     @Option(
         name: .customLong("log-level"),
         help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
@@ -170,7 +182,7 @@ struct ClusterDNSCommand: ParsableCommand {
         if let threads, !(1...256).contains(threads) {
             throw ValidationError("--threads \(threads) must be between 1 and 256.")
         }
-        return ServerConfiguration(
+        var configuration = ServerConfiguration(
             zonesDirectory: zones, listenAddresses: addresses,
             answers: AnswerConfiguration(zones: zoneNames, ttl: ttl, podMode: podMode),
             threads: threads ?? ServerConfiguration.defaultThreads,
@@ -180,6 +192,8 @@ struct ClusterDNSCommand: ParsableCommand {
             metricsAddress: try endpointAddress("--metrics", metrics),
             lameDuck: try duration("--lameduck", lameduck),
             forwarding: try forwardConfiguration())
+        configuration.logQueries = logQueries
+        return configuration
     }
 
     /// The forwarding flags; the upstreams from `--upstream`, else from `--resolv-conf`.
@@ -217,9 +231,17 @@ struct ClusterDNSCommand: ParsableCommand {
         cache.capacity = cacheSize
         cache.maxTTL = cacheMaxTTL
         cache.serveStale = try duration("--serve-stale", serveStale)
+        var stubs: [StubDomain] = []
+        for text in stub {
+            do {
+                stubs.append(try StubDomain(parsing: text))
+            } catch {
+                throw ValidationError("--stub \(text): \(error)")
+            }
+        }
         return ForwardConfiguration(
             upstreams: upstreams, policy: policy, attemptTimeout: attemptTimeout, budget: budget,
-            maxConcurrent: maxConcurrent, cache: cache)
+            maxConcurrent: maxConcurrent, cache: cache, stubs: stubs)
     }
 
     private func duration(_ flag: String, _ text: String) throws -> Duration {
@@ -266,6 +288,10 @@ struct ClusterDNSCommand: ParsableCommand {
             throw ExitCode.failure
         }
         server.waitUntilStopped()
+        if case .failed = server.state {
+            // Already logged; CoreDNS exits non-zero on a loop too, so an orchestrator sees the crash.
+            throw ExitCode.failure
+        }
     }
 }
 

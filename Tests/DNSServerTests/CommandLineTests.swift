@@ -203,3 +203,24 @@ struct ConfigFileTests {
         #expect(output.hasPrefix("Error: --config \(config): must be a mapping"), "\(output)")
     }
 }
+
+/// `--log-queries`: one line per answered query, in CoreDNS's log plugin format.
+@Suite(.timeLimit(.minutes(1)))
+struct QueryLogTests {
+    @Test func eachAnsweredQueryIsOneLineInCoreDNSFormat() throws {
+        let server = try ServerProcess(arguments: [
+            "--zones", CommandLineTests.repositoryRoot + "/zones", "--listen", "127.0.0.1:0", "--log-queries",
+        ])
+        defer { server.stop() }
+        let reply = try DNSClient(port: server.port).query("web.default.svc.cluster.local", .a)
+        let pattern = "\(reply.header.id) \"A IN web.default.svc.cluster.local. udp "
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline, !server.printed.contains(pattern) {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let line = server.printed.split(separator: "\n").first { $0.contains(pattern) }.map(String.init) ?? ""
+        #expect(line.contains("127.0.0.1:"), "\(server.printed)")
+        #expect(line.contains(" false 1232\" NOERROR qr,aa,rd "), "\(line)")
+        #expect(line.hasSuffix("s"))
+    }
+}

@@ -48,7 +48,7 @@ struct ForwardingTests {
         #expect(!reply.header.isAuthoritative)
         #expect(reply.responseCode == .noError)
         #expect(reply.answers == [try ResourceRecord(presentation: Self.example)])
-        let sent = try #require(upstream.queries.first)
+        let sent = try #require(upstream.lookups.first)
         // The upstream sees the name in lower case and an ID of our own.
         #expect(sent.questions.first?.name.wire == (try Name("www.example.com.")).wire)
         #expect(sent.header.id != 0x4242)
@@ -70,7 +70,7 @@ struct ForwardingTests {
         #expect(second.header.recursionAvailable)
         let ttl = try #require(second.answers.first?.ttl)
         #expect(ttl < 300 && ttl >= 290)
-        #expect(upstream.queries.count == 1)
+        #expect(upstream.lookups.count == 1)
         // The scrape shows one hit and one miss (workers publish their counts once a second).
         #expect(
             try running.eventually {
@@ -96,7 +96,7 @@ struct ForwardingTests {
             done.signal()
         }
         thread.start()
-        #expect(running.eventually(timeout: .seconds(3)) { upstream.queries.count >= 1 })
+        #expect(running.eventually(timeout: .seconds(3)) { upstream.lookups.count >= 1 })
         // While the forwarded query waits (its budget is seconds), the same (only) worker answers the cluster zone.
         let cluster = try running.client().query("api.prod.svc.cluster.local", .a)
         #expect(cluster.answers.count == 1)
@@ -107,8 +107,8 @@ struct ForwardingTests {
         #expect(reply.responseCode == .servFail)
         #expect(reply.header.recursionAvailable)
         // The budget allows two attempts: the retry went to the same (only) upstream, with a new ID.
-        #expect(upstream.queries.count == 2)
-        #expect(Set(upstream.queries.map(\.header.id)).count == upstream.queries.count)
+        #expect(upstream.lookups.count == 2)
+        #expect(Set(upstream.lookups.map(\.header.id)).count == upstream.lookups.count)
     }
 
     enum Forgery: String, CaseIterable, Sendable {
@@ -150,7 +150,7 @@ struct ForwardingTests {
         #expect(reply.header.id == 10)
         #expect(reply.responseCode == .noError)
         #expect(reply.answers == [try ResourceRecord(presentation: Self.example)])
-        #expect(upstream.queries.count == 1)
+        #expect(upstream.lookups.count == 1)
     }
 
     @Test func whenTheFirstUpstreamIsDeadTheSecondAnswers() throws {
@@ -164,8 +164,8 @@ struct ForwardingTests {
         let reply = try running.client().query(Self.query("www.example.com.", id: 11))
         #expect(reply.responseCode == .noError)
         #expect(reply.answers.count == 1)
-        #expect(dead.queries.count == 1)
-        #expect(alive.queries.count == 1)
+        #expect(dead.lookups.count == 1)
+        #expect(alive.lookups.count == 1)
     }
 
     @Test func identicalConcurrentQueriesShareOneUpstreamQuery() throws {
@@ -196,7 +196,7 @@ struct ForwardingTests {
             #expect(reply.header.id == id)
             #expect(reply.answers.count == 1)
         }
-        #expect(upstream.queries.count == 1)
+        #expect(upstream.lookups.count == 1)
     }
 
     @Test func overMaxConcurrentIsRefused() throws {
@@ -216,7 +216,7 @@ struct ForwardingTests {
             done.signal()
         }.start()
         // Wait until the first query is in flight, then a different name has no room.
-        #expect(running.eventually(timeout: .seconds(3)) { upstream.queries.count == 1 })
+        #expect(running.eventually(timeout: .seconds(3)) { upstream.lookups.count == 1 })
         let second = try running.client().query(Self.query("b.example.", id: 21))
         #expect(second.header.id == 21)
         #expect(second.responseCode == .refused)
@@ -232,13 +232,13 @@ struct ForwardingTests {
         defer { running.stop() }
         let outside = try running.client().query(Self.query("4.3.2.1.in-addr.arpa.", .ptr, id: 30))
         #expect(outside.answers.count == 1)
-        #expect(upstream.queries.count == 1)
+        #expect(upstream.lookups.count == 1)
         let ours = try running.client().query(Self.query("7.7.96.10.in-addr.arpa.", .ptr, id: 31))
         #expect(ours.header.isAuthoritative)
         #expect(ours.answers.count == 1)
         let cluster = try running.client().query(Self.query("missing.prod.svc.cluster.local.", id: 32))
         #expect(cluster.responseCode == .nxDomain)
-        #expect(upstream.queries.count == 1)
+        #expect(upstream.lookups.count == 1)
     }
 
     @Test func namesInAStaticZoneAreNeverForwarded() throws {
@@ -258,7 +258,7 @@ struct ForwardingTests {
         #expect(www.answers == [try ResourceRecord(presentation: "www.corp.example. 300 IN A 192.0.2.10")])
         let missing = try running.client().query(Self.query("missing.corp.example.", id: 61))
         #expect(missing.answers.isEmpty)
-        #expect(upstream.queries.isEmpty)
+        #expect(upstream.lookups.isEmpty)
     }
 
     @Test func malformedAndUnsupportedQueriesAreAnsweredBeforeForwarding() throws {
@@ -275,7 +275,7 @@ struct ForwardingTests {
         var badVersion = Self.query("www.example.com.", id: 42)
         badVersion.edns?.version = 1
         #expect(try running.client().query(badVersion).responseCode == .badVers)
-        #expect(upstream.queries.isEmpty)
+        #expect(upstream.lookups.isEmpty)
     }
 
     @Test(arguments: [
@@ -324,9 +324,9 @@ struct ForwardingOverTCPTests {
         #expect(reply.header.id == 50)
         #expect(!reply.header.isTruncated)
         #expect(Set(reply.answers) == Set(try Self.records.map { try ResourceRecord(presentation: $0) }))
-        #expect(upstream.queries.count == 1)
+        #expect(upstream.lookups.count == 1)
         #expect(upstream.tcpQueries.count == 1)
-        #expect(upstream.tcpQueries.first?.header.id == upstream.queries.first?.header.id)
+        #expect(upstream.tcpQueries.first?.header.id == upstream.lookups.first?.header.id)
     }
 
     @Test func aFailedTCPRetryEndsInSERVFAIL() throws {

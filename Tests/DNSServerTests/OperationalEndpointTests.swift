@@ -47,6 +47,23 @@ struct OperationalEndpointTests {
         #expect(metrics.body.contains(#"clusterdns_registry_objects{kind="EndpointSlice"} 1"#))
         #expect(metrics.body.contains("clusterdns_registry_reloads_total 1"))
         #expect(metrics.body.contains("coredns_build_info{"))
+        // Every answered query is in the duration histogram; the one TCP query in the TCP size histograms.
+        #expect(metrics.body.contains("# TYPE coredns_dns_request_duration_seconds histogram"))
+        #expect(
+            metrics.body.contains(
+                #"coredns_dns_request_duration_seconds_count{server="dns://127.0.0.1:0",view="",zone="."} 7"#),
+            "\(metrics.body)")
+        #expect(
+            metrics.body.contains(
+                #"coredns_dns_request_duration_seconds_bucket{server="dns://127.0.0.1:0",view="",zone=".",le="+Inf"} 7"#
+            ))
+        #expect(
+            metrics.body.contains(
+                #"coredns_dns_response_size_bytes_count{proto="tcp",server="dns://127.0.0.1:0",view="",zone="."} 1"#))
+        #expect(
+            metrics.body.contains(
+                #"coredns_dns_request_size_bytes_bucket{proto="udp",server="dns://127.0.0.1:0",view="",zone=".",le="0.0"} 0"#
+            ))
     }
 
     @Test func brokenManifestsShowInTheReloadErrorMetric() throws {
