@@ -13,7 +13,7 @@ import DNSWire
 public struct PendingQueries<Client> {
     public enum Admission {
         /// Send `upstreamQuery` (whose ID is `id`) to `upstream`.
-        case send(upstreamQuery: [UInt8], id: UInt16, upstream: Upstream)
+        case send(upstreamQuery: [UInt8], id: UInt16, upstream: Upstream, overTCP: Bool)
         /// The same question is already in flight: the client waits for its reply.
         case coalesced
         /// Over `maxConcurrent` (or no upstream): answer REFUSED.
@@ -34,6 +34,13 @@ public struct PendingQueries<Client> {
         public var upstream: Upstream
         public var upstreamQuery: [UInt8]
         public var overTCP: Bool
+
+        public init(id: UInt16, upstream: Upstream, upstreamQuery: [UInt8], overTCP: Bool) {
+            self.id = id
+            self.upstream = upstream
+            self.upstreamQuery = upstreamQuery
+            self.overTCP = overTCP
+        }
     }
 
     /// A finished reply for one client.
@@ -78,6 +85,8 @@ public struct PendingQueries<Client> {
     }
 
     public let maxConcurrent: Int
+    /// `--force-tcp`: every attempt goes over TCP from the start, and only TCP replies are accepted.
+    public var forceTCP = false
     public let attemptTimeout: Duration
     public let budget: Duration
     private var entries: [QueryKey: Entry] = [:]
@@ -120,12 +129,13 @@ public struct PendingQueries<Client> {
             return .rejected
         }
         let attempt = Attempt(
-            id: id, upstream: upstream, upstreamQuery: PendingQueries.upstreamQuery(for: key, id: id), overTCP: false)
+            id: id, upstream: upstream, upstreamQuery: PendingQueries.upstreamQuery(for: key, id: id),
+            overTCP: forceTCP)
         entries[key] = Entry(
             key: key, waiters: [waiter], plan: plan, planIndex: 0, started: now, attempt: attempt,
             deadline: min(now + attemptTimeout, now + budget))
         keysByID[id] = key
-        return .send(upstreamQuery: attempt.upstreamQuery, id: id, upstream: upstream)
+        return .send(upstreamQuery: attempt.upstreamQuery, id: id, upstream: upstream, overTCP: attempt.overTCP)
     }
 
     /// An ID no attempt in flight uses and unlike the client's; `nil` only if the generator keeps repeating itself.
@@ -230,7 +240,7 @@ public struct PendingQueries<Client> {
             let upstream = entry.plan[entry.planIndex]
             entry.attempt = Attempt(
                 id: id, upstream: upstream, upstreamQuery: PendingQueries.upstreamQuery(for: key, id: id),
-                overTCP: false)
+                overTCP: forceTCP)
             entry.deadline = min(now + attemptTimeout, end)
             entries[key] = entry
             keysByID[id] = key

@@ -12,6 +12,8 @@ public struct ForwardConfiguration: Sendable {
     public var policy: UpstreamPool.Policy
     /// How long one attempt waits before the next upstream is tried (`--upstream-timeout`).
     public var attemptTimeout: Duration
+    /// `--force-tcp`: ask upstreams over TCP only.
+    public var forceTCP = false
     /// How long a client query may wait in total before SERVFAIL (`--forward-budget`).
     public var budget: Duration
     /// How long an ExternalName's alias waits for its target's records before it is answered alone (the CNAME is a

@@ -50,6 +50,8 @@ final class Forwarder {
     enum Waiter {
         case client(ReplyRoute)
         case chase(Chase)
+        /// A prefetch of a popular cache entry before it expires: the answer only refreshes the cache.
+        case refresh
     }
 
     /// A chase step's outcome: the client's reply now, or later through its route.
@@ -103,6 +105,7 @@ final class Forwarder {
                 var generator = SystemRandomNumberGenerator()
                 return UInt16.random(in: .min ... .max, using: &generator)
             })
+        pending.forceTCP = configuration.forceTCP
         let stubs = configuration.stubs.sorted { $0.domain.labelCount > $1.domain.labelCount }
         routes =
             [Route(domain: nil, pool: UpstreamPool(configuration.upstreams, policy: configuration.policy))]
@@ -200,14 +203,17 @@ final class Forwarder {
         if let hit = cache.lookup(clientQuery, clientLimit: limit, now: now, into: response) {
             counters.cacheHits += 1
             Forwarder.setRecursionAvailable(response)
+            if hit.shouldPrefetch {
+                prefetch(clientQuery, now: now)
+            }
             return hit.length
         }
         let route = routeIndex(for: clientQuery.question.name)
         let plan = routes[route].pool.plan(now: now)
         switch pending.admit(clientQuery, client: .client(context.route), clientLimit: limit, plan: plan, now: now) {
-        case .send(let upstreamQuery, _, let upstream):
+        case .send(let upstreamQuery, let id, let upstream, let overTCP):
             counters.forwarded += 1
-            send(upstreamQuery, to: upstream)
+            send(upstreamQuery, id: id, to: upstream, overTCP: overTCP)
             return QueryContext.deferred
         case .coalesced:
             counters.coalesced += 1
@@ -246,9 +252,9 @@ final class Forwarder {
         let route = routeIndex(for: target)
         let plan = routes[route].pool.plan(now: now)
         switch pending.admit(query, client: .chase(chase), clientLimit: Forwarder.tcpReplyLimit, plan: plan, now: now) {
-        case .send(let upstreamQuery, _, let upstream):
+        case .send(let upstreamQuery, let id, let upstream, let overTCP):
             counters.forwarded += 1
-            send(upstreamQuery, to: upstream)
+            send(upstreamQuery, id: id, to: upstream, overTCP: overTCP)
             openChases[chase.serial] = chase
             return .deferred
         case .coalesced:
@@ -335,6 +341,26 @@ final class Forwarder {
 
     // MARK: - Upstream traffic
 
+    /// Sends an attempt the way `PendingQueries` made it: over UDP, or over TCP with `--force-tcp`.
+    private func send(_ message: [UInt8], id: UInt16, to upstream: Upstream, overTCP: Bool) {
+        if overTCP {
+            exchange(PendingQueries<Waiter>.Attempt(id: id, upstream: upstream, upstreamQuery: message, overTCP: true))
+        } else {
+            send(message, to: upstream)
+        }
+    }
+
+    /// Refreshes a popular entry shortly before it expires, so its clients keep hitting the cache; coalesced with any
+    /// client query for the same name, never refused on their account.
+    private func prefetch(_ query: ClientQuery, now: ContinuousClock.Instant) {
+        let plan = routes[routeIndex(for: query.question.name)].pool.plan(now: now)
+        if case .send(let upstreamQuery, let id, let upstream, let overTCP) = pending.admit(
+            query, client: .refresh, clientLimit: Int(ForwardPolicy.upstreamUDPPayload), plan: plan, now: now)
+        {
+            send(upstreamQuery, id: id, to: upstream, overTCP: overTCP)
+        }
+    }
+
     private func send(_ message: [UInt8], to upstream: Upstream) {
         guard let destination = socketAddressByUpstream[upstream.address] else {
             preconditionFailure("every pool upstream has a socket address")
@@ -411,6 +437,11 @@ final class Forwarder {
     /// RFC 7766 §5: a truncated UDP reply is asked again over TCP, of the same upstream. A failed exchange is left to
     /// the attempt's timeout, which moves on to the next upstream.
     private func retryOverTCP(_ attempt: PendingQueries<Waiter>.Attempt) {
+        exchange(attempt)
+    }
+
+    /// One query over TCP to the attempt's upstream; its reply goes through the same validation as a datagram.
+    private func exchange(_ attempt: PendingQueries<Waiter>.Attempt) {
         guard let destination = socketAddressByUpstream[attempt.upstream.address] else { return }
         let id = attempt.id
         let source = attempt.upstream.address
@@ -439,6 +470,8 @@ final class Forwarder {
         switch waiter {
         case .client(let route):
             deliver(reply, to: route)
+        case .refresh:
+            counters.prefetches += 1
         case .chase(let chase):
             // Already answered when its deadline passed.
             guard openChases.removeValue(forKey: chase.serial) != nil else { return }
@@ -497,7 +530,7 @@ final class Forwarder {
             }
             for attempt in expiry.retries {
                 counters.retries += 1
-                send(attempt.upstreamQuery, to: attempt.upstream)
+                send(attempt.upstreamQuery, id: attempt.id, to: attempt.upstream, overTCP: attempt.overTCP)
             }
             for failure in expiry.failures {
                 answerFailure(failure, now: now)
@@ -537,6 +570,9 @@ final class Forwarder {
             return
         }
         switch failure.client {
+        case .refresh:
+            // Nobody waits on a prefetch: the entry simply expires as it would have.
+            break
         case .client(let route):
             counters.servFail += 1
             deliver(failure.servFail, to: route)
@@ -579,6 +615,8 @@ public struct ForwarderCounters: Sendable, Equatable {
     public var sendErrors = 0
     public var receiveErrors = 0
     public var malformed = 0
+    /// Popular entries refreshed before they expired.
+    public var prefetches = 0
     /// Alias answers (ExternalName CNAMEs) completed with their target's records from the cache or upstream.
     public var chased = 0
     /// Chases answered with what they had when `ForwardConfiguration.chaseBudget` ran out.
@@ -596,6 +634,7 @@ public struct ForwarderCounters: Sendable, Equatable {
         sum.undeliverable += rhs.undeliverable
         sum.servFail += rhs.servFail
         sum.staleAnswers += rhs.staleAnswers
+        sum.prefetches += rhs.prefetches
         sum.refused += rhs.refused
         sum.rejectedReplies += rhs.rejectedReplies
         sum.truncatedUpstreamReplies += rhs.truncatedUpstreamReplies

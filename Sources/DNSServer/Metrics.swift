@@ -115,6 +115,10 @@ enum Metrics {
             &text, "coredns_cache_misses_total", .counter, "The count of cache misses.",
             [(server, forwarder.forwarded + forwarder.coalesced)])
         metric(
+            &text, "coredns_cache_prefetch_total", .counter,
+            "The number of times the cache has prefetched a cached item.",
+            [(server, forwarder.prefetches)])
+        metric(
             &text, "coredns_forward_requests_total", .counter, "Counter of requests made per upstream.",
             [("", forwarder.forwarded + forwarder.retries + forwarder.tcpRetries + forwarder.tcpFailures)])
         metric(

@@ -139,6 +139,11 @@ struct ClusterDNSCommand: ParsableCommand {
     var serveStale = "0"
 
     @Flag(
+        name: .customLong("force-tcp"),
+        help: "Ask upstreams over TCP only (for upstreams behind networks that drop UDP).")
+    var forceTCP = false
+
+    @Flag(
         name: .customLong("log-queries"),
         help: "Log one line per answered query in CoreDNS's log format (costs an allocation per query).")
     var logQueries = false
@@ -193,6 +198,7 @@ struct ClusterDNSCommand: ParsableCommand {
             lameDuck: try duration("--lameduck", lameduck),
             forwarding: try forwardConfiguration())
         configuration.logQueries = logQueries
+        configuration.forwarding?.forceTCP = forceTCP
         return configuration
     }
 

@@ -22,7 +22,7 @@ import Testing
     }
 
     func sent(_ admission: Pending.Admission) -> (query: [UInt8], id: UInt16, upstream: Upstream)? {
-        guard case .send(let query, let id, let upstream) = admission else { return nil }
+        guard case .send(let query, let id, let upstream, _) = admission else { return nil }
         return (query, id, upstream)
     }
 

@@ -1,0 +1,53 @@
+import DNSEventLoop
+import DNSForward
+import DNSServer
+import DNSTestKit
+import DNSWire
+import Foundation
+import Testing
+
+/// `--force-tcp` asks upstreams over TCP only; popular cache entries are refreshed before they expire.
+@Suite(.timeLimit(.minutes(1)))
+struct ForceTCPAndPrefetchTests {
+    static let record = "www.example.com. 10 IN A 192.0.2.1"
+
+    static func server(_ upstream: FakeUpstream, forceTCP: Bool = false, cache: ResponseCache.Configuration = .init())
+        throws -> RunningServer
+    {
+        var forwarding = ForwardConfiguration(
+            upstreams: [try UpstreamAddress(parsing: upstream.address)], policy: .sequential,
+            attemptTimeout: .milliseconds(500), budget: .seconds(1), cache: cache)
+        forwarding.forceTCP = forceTCP
+        return try RunningServer(files: ["api.yaml": ExampleManifests.api], threads: 1, forwarding: forwarding)
+    }
+
+    @Test func forceTCPSendsEveryQueryOverTCP() throws {
+        let answer: FakeUpstream.Handler = { query in .answer(FakeUpstream.answer(query, [Self.record])) }
+        let upstream = try FakeUpstream(tcp: answer, answer)
+        defer { upstream.stop() }
+        let running = try Self.server(upstream, forceTCP: true)
+        defer { running.stop() }
+        let reply = try running.client().query("www.example.com", .a)
+        #expect(reply.answers == [try ResourceRecord(presentation: Self.record)])
+        #expect(upstream.tcpQueries.count == 1)
+        #expect(upstream.lookups.count == 0, "no UDP lookup: \(upstream.lookups)")
+    }
+
+    @Test func aPopularEntryIsRefreshedBeforeItExpires() throws {
+        let upstream = try FakeUpstream { query in .answer(FakeUpstream.answer(query, [Self.record])) }
+        defer { upstream.stop() }
+        var cache = ResponseCache.Configuration()
+        // Refresh after the first hit once less than 90% of the TTL is left: a second into a 10 s TTL.
+        cache.prefetchHits = 1
+        cache.prefetchPercent = 90
+        let running = try Self.server(upstream, cache: cache)
+        defer { running.stop() }
+        let client = running.client()
+        _ = try client.query("www.example.com", .a)
+        #expect(upstream.lookups.count == 1)
+        Thread.sleep(forTimeInterval: 1.2)
+        // A cache hit, answered at once, that starts the refresh.
+        #expect(try client.query("www.example.com", .a).answers.count == 1)
+        #expect(running.eventually(timeout: .seconds(5)) { upstream.lookups.count == 2 })
+    }
+}
