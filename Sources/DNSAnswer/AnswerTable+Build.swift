@@ -140,12 +140,28 @@ extension AnswerTable {
             var fallback: Int32 = -1
             if let target = node.cnameTarget {
                 let alias = record(owner: name, type: .cname, data: .cname(target), ttl: node.ttls[.cname])
-                fallback = Int32(appendAnswer(question: name, type: .cname, answer: [alias], additional: []))
-                let lowered = target.lowercased()
-                if collection.node(lowered) == nil, !ourZones.contains(where: { lowered.isSubdomain(of: $0) }) {
-                    // Only a target with nothing here: a chain through our own names ends where our data ends.
+                // Follow our own aliases (ExternalName to ExternalName) to where the chain leaves our data: when it
+                // ends at a name outside every zone we serve, the answer carries the whole chain and the forwarder
+                // completes it from there.
+                var chain = [alias]
+                var end = target.lowercased()
+                var visited: Set<Name> = [name]
+                while chain.count < AnswerTable.maxAliasChain, !visited.contains(end),
+                    let next = collection.node(end)?.cnameTarget
+                {
+                    visited.insert(end)
+                    chain.append(
+                        record(owner: end, type: .cname, data: .cname(next), ttl: collection.node(end)?.ttls[.cname]))
+                    end = next.lowercased()
+                }
+                let leavesOurData =
+                    collection.node(end) == nil && !ourZones.contains(where: { end.isSubdomain(of: $0) })
+                fallback = Int32(
+                    appendAnswer(
+                        question: name, type: .cname, answer: leavesOurData ? chain : [alias], additional: []))
+                if leavesOurData {
                     answers[Int(fallback)].externalTarget = Int32(externalTargets.count)
-                    externalTargets.append(target.wire)
+                    externalTargets.append((chain.count > 1 ? end : target).wire)
                 }
                 for type in AnswerTable.chasedAliasTypes {
                     let chased = chase(target, type: type, visited: [name])

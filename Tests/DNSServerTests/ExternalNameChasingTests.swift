@@ -200,3 +200,31 @@ struct ExternalNameChasingTests {
         #expect(upstream.lookups.isEmpty)
     }
 }
+
+extension ExternalNameChasingTests {
+    /// alias → ExternalName inside the cluster → a name outside: the whole chain, then the target's records.
+    @Test func aChainThroughOurOwnAliasesIsChasedFromWhereItLeavesTheCluster() throws {
+        let upstream = try FakeUpstream(ForwardingTests.answering([Self.target]))
+        defer { upstream.stop() }
+        let chained =
+            Self.manifest + """
+
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: front, namespace: default}
+                spec: {type: ExternalName, externalName: external-db.default.svc.cluster.local}
+                """
+        let running = try ForwardingTests.server(
+            [upstream], attemptTimeout: .milliseconds(200), budget: .seconds(1), files: ["services.yaml": chained])
+        defer { running.stop() }
+        let reply = try running.client().query(ForwardingTests.query("front.default.svc.cluster.local.", id: 7))
+        #expect(
+            reply.answers
+                == (try Self.records([
+                    "front.default.svc.cluster.local. 5 IN CNAME external-db.default.svc.cluster.local.",
+                    Self.alias, Self.target,
+                ])))
+        #expect(Self.asked(upstream) == ["db.example.com. a"])
+    }
+}
