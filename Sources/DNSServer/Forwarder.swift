@@ -72,6 +72,10 @@ final class Forwarder {
     private var socketByFamily: (v4: UDPSocket?, v6: UDPSocket?) = (nil, nil)
     /// Source address of a reply → the upstream it must be, so a datagram from anywhere else is rejected at once.
     private var upstreamBySource: [SocketAddress: UpstreamAddress] = [:]
+    /// RFC 5452 §9.2: each client query's attempt leaves from a socket of its own, so its source port is as random as
+    /// the kernel's ephemeral ports; the socket closes once its reply arrived or a grace period after its deadline.
+    /// Health and loop probes use the shared sockets above.
+    private var attemptSockets: [UInt16: (socket: UDPSocket, closeAfter: ContinuousClock.Instant)] = [:]
     private var socketAddressByUpstream: [UpstreamAddress: SocketAddress] = [:]
     /// Health probes in flight: ID → the route and upstream probed and when the probe counts as failed.
     private var probes: [UInt16: (route: Int, upstream: Upstream, deadline: ContinuousClock.Instant)] = [:]
@@ -155,6 +159,8 @@ final class Forwarder {
         sockets.forEach { $0.close() }
         sockets = []
         socketByFamily = (nil, nil)
+        attemptSockets.values.forEach { $0.socket.close() }
+        attemptSockets = [:]
     }
 
     /// Distinct upstream queries in flight.
@@ -345,8 +351,57 @@ final class Forwarder {
     private func send(_ message: [UInt8], id: UInt16, to upstream: Upstream, overTCP: Bool) {
         if overTCP {
             exchange(PendingQueries<Waiter>.Attempt(id: id, upstream: upstream, upstreamQuery: message, overTCP: true))
+        } else if let socket = attemptSocket(id: id, family: upstream.address.host.isV4 ? .v4 : .v6) {
+            send(message, to: upstream, through: socket)
         } else {
             send(message, to: upstream)
+        }
+    }
+
+    private enum Family { case v4, v6 }
+
+    /// A fresh socket for attempt `id`, or `nil` when the process is out of descriptors (the shared socket then
+    /// carries the attempt: slower to spoof-proof, never a failed query).
+    private func attemptSocket(id: UInt16, family: Family) -> UDPSocket? {
+        attemptSockets.removeValue(forKey: id)?.socket.close()
+        let bindAddress = try! SocketAddress(family == .v6 ? "[::]:0" : "0.0.0.0:0")
+        var created: UDPSocket?
+        do {
+            created = try UDPSocket(base: base, bindTo: bindAddress) { [unowned self] in
+                self.readable(attempt: id)
+            }
+        } catch {
+            return nil
+        }
+        guard let socket = created else { return nil }
+        // Late replies still find the socket for one more attempt timeout; after that they would be rejected anyway.
+        attemptSockets[id] = (socket, clock.now + configuration.attemptTimeout * 2)
+        return socket
+    }
+
+    private func readable(attempt id: UInt16) {
+        guard let socket = attemptSockets[id]?.socket else { return }
+        for _ in 0..<8 {
+            let datagram: UDPSocket.Datagram?
+            do {
+                datagram = try socket.receive(into: receiveBuffer)
+            } catch {
+                counters.receiveErrors += 1
+                continue
+            }
+            guard let datagram else { return }
+            if receive(datagram) {
+                // Answered (or moved to TCP): this attempt's socket has done its job.
+                attemptSockets.removeValue(forKey: id)?.socket.close()
+                return
+            }
+        }
+    }
+
+    private func closeExpiredAttemptSockets(now: ContinuousClock.Instant) {
+        for (id, entry) in attemptSockets where entry.closeAfter <= now {
+            entry.socket.close()
+            attemptSockets[id] = nil
         }
     }
 
@@ -362,11 +417,15 @@ final class Forwarder {
     }
 
     private func send(_ message: [UInt8], to upstream: Upstream) {
+        let socket = upstream.address.host.isV4 ? socketByFamily.v4 : socketByFamily.v6
+        guard let socket else { return }
+        send(message, to: upstream, through: socket)
+    }
+
+    private func send(_ message: [UInt8], to upstream: Upstream, through socket: UDPSocket) {
         guard let destination = socketAddressByUpstream[upstream.address] else {
             preconditionFailure("every pool upstream has a socket address")
         }
-        let socket = upstream.address.host.isV4 ? socketByFamily.v4 : socketByFamily.v6
-        guard let socket else { return }
         let sent = message.withUnsafeBytes { bytes in (try? socket.send(bytes, to: destination)) ?? false }
         if !sent {
             // A full send buffer or an unreachable network: the attempt times out and the next upstream is tried.
@@ -391,14 +450,16 @@ final class Forwarder {
         }
     }
 
-    private func receive(_ datagram: UDPSocket.Datagram) {
+    /// True when the datagram was a reply accepted for an attempt (answered, or moved to TCP).
+    @discardableResult
+    private func receive(_ datagram: UDPSocket.Datagram) -> Bool {
         guard let source = upstreamBySource[datagram.source] else {
             counters.rejectedReplies += 1
-            return
+            return false
         }
         guard !datagram.isTruncated else {
             counters.rejectedReplies += 1
-            return
+            return false
         }
         let bytes = Array(UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<datagram.count]))
         let now = clock.now
@@ -407,15 +468,18 @@ final class Forwarder {
             probes[id] = nil
             recordSuccess(source, now: now)
             logger.info("upstream \(source) answers again")
-            return
+            return false
         }
         if bytes.count >= 12, loopProbes[id] == source {
             loopProbes[id] = nil
             configuration.loopWatch?.markAnswered(source)
             recordSuccess(source, now: now)
-            return
+            return false
         }
-        handle(pending.receive(bytes, from: source, overTCP: false, now: now), now: now)
+        let outcome = pending.receive(bytes, from: source, overTCP: false, now: now)
+        handle(outcome, now: now)
+        if case .rejected = outcome { return false }
+        return true
     }
 
     private func handle(_ outcome: PendingQueries<Waiter>.ReplyOutcome, now: ContinuousClock.Instant) {
@@ -523,6 +587,7 @@ final class Forwarder {
 
     private func expire() {
         let now = clock.now
+        closeExpiredAttemptSockets(now: now)
         if let deadline = pending.nextDeadline, deadline <= now {
             let expiry = pending.expire(now: now)
             for upstream in expiry.timedOut {

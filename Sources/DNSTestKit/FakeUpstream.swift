@@ -34,6 +34,7 @@ public final class FakeUpstream: Sendable {
     private let tcpHandler: Handler
     private let received = Mutex<[Message]>([])
     private let receivedOverTCP = Mutex<[Message]>([])
+    private let sourcePorts = Mutex<[UInt16]>([])
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let tcpFinished = DispatchSemaphore(value: 0)
@@ -114,6 +115,12 @@ public final class FakeUpstream: Sendable {
         queries.filter { $0.questions.first?.type != FakeUpstream.loopProbeType }
     }
 
+    /// The UDP source port of every query in `queries`, in the same order (sin_port and sin6_port sit at the same
+    /// offset).
+    public var queryPorts: [UInt16] {
+        sourcePorts.withLock { $0 }
+    }
+
     /// Every query received over TCP so far, oldest first.
     public var tcpQueries: [Message] {
         receivedOverTCP.withLock { $0 }
@@ -189,6 +196,8 @@ public final class FakeUpstream: Sendable {
             guard count > 0 else { continue }
             guard let query = try? Message(decoding: Array(buffer[..<count])) else { continue }
             received.withLock { $0.append(query) }
+            let port = withUnsafeBytes(of: source) { raw in UInt16(raw[2]) << 8 | UInt16(raw[3]) }
+            sourcePorts.withLock { $0.append(port) }
             respond(handler(query), to: source, length: sourceLength)
         }
         finished.signal()

@@ -342,3 +342,23 @@ struct ForwardingOverTCPTests {
         #expect(upstream.tcpQueries.count >= 1)
     }
 }
+
+extension ForwardingTests {
+    /// RFC 5452 §9.2: every forwarded query leaves from a port of its own, not one fixed port per worker.
+    @Test func eachForwardedQueryLeavesFromItsOwnSourcePort() throws {
+        let upstream = try FakeUpstream { query in
+            .answer(FakeUpstream.answer(query, ["\(query.questions[0].name) 300 IN A 192.0.2.1"]))
+        }
+        defer { upstream.stop() }
+        let running = try Self.server([upstream])
+        defer { running.stop() }
+        for index in 0..<6 {
+            let reply = try running.client().query(Self.query(try Name("host\(index).example.com."), id: 9))
+            #expect(reply.answers.count == 1)
+        }
+        let lookupIDs = Set(upstream.lookups.map(\.header.id))
+        let ports = zip(upstream.queries, upstream.queryPorts).filter { lookupIDs.contains($0.0.header.id) }.map(\.1)
+        #expect(ports.count == 6)
+        #expect(Set(ports).count == 6, "source ports \(ports)")
+    }
+}
