@@ -83,26 +83,64 @@ public final class BoundSocket: Sendable {
     }
 
     private static func bind(_ address: SocketAddress, transport: QueryTransport) throws(IOError) -> BoundSocket {
+        guard address.port != 0 else {
+            // With SO_REUSEPORT set, Linux may hand out for port 0 a port that another SO_REUSEPORT socket of the
+            // same user already has, and the two would then share its traffic (two test servers answering for each
+            // other). A socket without it is only ever given a free port: take that port, release it, bind to it.
+            var lastError = IOError(function: "bind", errno: EADDRINUSE)
+            for _ in 0..<8 {
+                let probe = try bindPlain(address, transport: transport)
+                let port = probe.localAddress.port
+                probe.close()
+                do {
+                    return try bindShared(address.withPort(port), transport: transport)
+                } catch  where error.errno == EADDRINUSE {
+                    lastError = error
+                }
+            }
+            throw lastError
+        }
+        return try bindShared(address, transport: transport)
+    }
+
+    private static func bindPlain(_ address: SocketAddress, transport: QueryTransport) throws(IOError) -> BoundSocket {
+        try bindChoosingFamily(address, transport: transport, reusePort: false)
+    }
+
+    private static func bindShared(
+        _ address: SocketAddress, transport: QueryTransport
+    ) throws(IOError) -> BoundSocket {
+        try bindChoosingFamily(address, transport: transport, reusePort: true)
+    }
+
+    private static func bindChoosingFamily(
+        _ address: SocketAddress, transport: QueryTransport, reusePort: Bool
+    ) throws(IOError) -> BoundSocket {
         guard address.isAllAddresses else {
-            return try bind(address, transport: transport, dualStack: false)
+            return try bind(address, transport: transport, dualStack: false, reusePort: reusePort)
         }
         // `:PORT`: one dual-stack IPv6 socket serves both families; without IPv6 in the kernel (EAFNOSUPPORT) or on
         // any interface (EADDRNOTAVAIL), fall back to IPv4 only.
         do {
             return try bind(
-                SocketAddress(host: .v6(high: 0, low: 0), port: address.port), transport: transport, dualStack: true)
+                SocketAddress(host: .v6(high: 0, low: 0), port: address.port), transport: transport, dualStack: true,
+                reusePort: reusePort)
         } catch let error where error.errno == EAFNOSUPPORT || error.errno == EADDRNOTAVAIL {
-            return try bind(SocketAddress(host: .v4(0), port: address.port), transport: transport, dualStack: false)
+            return try bind(
+                SocketAddress(host: .v4(0), port: address.port), transport: transport, dualStack: false,
+                reusePort: reusePort)
         }
     }
 
     private static func bind(
-        _ address: SocketAddress, transport: QueryTransport, dualStack: Bool
+        _ address: SocketAddress, transport: QueryTransport, dualStack: Bool, reusePort: Bool
     ) throws(IOError) -> BoundSocket {
         let stream = transport == .tcp
         let descriptor = try Syscall.socket(family: address.isIPv6 ? AF_INET6 : AF_INET, stream: stream)
         do {
-            try Syscall.setReusePort(descriptor)
+            if reusePort {
+                try Syscall.setReusePort(descriptor)
+            }
             if stream {
                 try Syscall.setReuseAddress(descriptor)
             }
@@ -112,7 +150,7 @@ public final class BoundSocket: Sendable {
             try address.withSockaddr { storage, length throws(IOError) in
                 try Syscall.bind(descriptor, storage, length)
             }
-            if stream {
+            if stream, reusePort {
                 try Syscall.listen(descriptor, backlog: listenBacklog)
             }
             var bound = try Syscall.localAddress(descriptor)

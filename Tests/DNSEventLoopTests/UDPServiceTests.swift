@@ -191,3 +191,19 @@ func plainBindSucceeds(_ address: SocketAddress, stream: Bool = false) throws ->
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
     } == 0
 }
+
+/// Port 0 must mean a port of our own: with SO_REUSEPORT Linux could otherwise hand a socket a port another
+/// SO_REUSEPORT socket of ours already holds, and two servers in one test run would answer for each other.
+struct EphemeralPortTests {
+    @Test(arguments: [QueryTransport.udp, .tcp])
+    func portZeroNeverSharesAPortWithAnotherOfOurSockets(_ transport: QueryTransport) throws {
+        var sockets: [BoundSocket] = []
+        defer { sockets.forEach { $0.close() } }
+        for _ in 0..<300 {
+            let address = try SocketAddress("127.0.0.1:0")
+            sockets.append(try transport == .udp ? BoundSocket.bindUDP(address) : BoundSocket.bindTCP(address))
+        }
+        let ports = sockets.map(\.localAddress.port)
+        #expect(Set(ports).count == ports.count)
+    }
+}
