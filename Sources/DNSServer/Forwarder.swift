@@ -90,6 +90,8 @@ final class Forwarder {
     private var timer: Timer?
     /// TCP retries of truncated replies in flight, by the attempt's ID.
     private var exchanges: [UInt16: TCPExchange] = [:]
+    /// Health probes sent over TCP (`--force-tcp`), by probe ID; kept apart from attempts, whose IDs may coincide.
+    private var probeExchanges: [UInt16: TCPExchange] = [:]
     private let base: EventBase
     private let receiveBuffer: UnsafeMutableRawBufferPointer
     private let logger: Logger
@@ -156,6 +158,8 @@ final class Forwarder {
         timer = nil
         exchanges.values.forEach { $0.cancel() }
         exchanges = [:]
+        probeExchanges.values.forEach { $0.cancel() }
+        probeExchanges = [:]
         sockets.forEach { $0.close() }
         sockets = []
         socketByFamily = (nil, nil)
@@ -416,6 +420,27 @@ final class Forwarder {
         }
     }
 
+    /// A health probe goes the way queries go: over TCP with `--force-tcp` (an upstream reachable only over TCP must
+    /// be able to come back up), else over the shared UDP socket.
+    private func sendProbe(_ message: [UInt8], id: UInt16, to upstream: Upstream) {
+        guard configuration.forceTCP, let destination = socketAddressByUpstream[upstream.address] else {
+            send(message, to: upstream)
+            return
+        }
+        probeExchanges.removeValue(forKey: id)?.cancel()
+        probeExchanges[id] = try? TCPExchange(
+            base: base, to: destination, message: message, timeout: configuration.attemptTimeout
+        ) { [unowned self] result in
+            probeExchanges[id] = nil
+            // A failed probe is left to its deadline, which records the failure.
+            guard case .success(let bytes) = result, bytes.count >= 12, UInt16(bytes[0]) << 8 | UInt16(bytes[1]) == id,
+                let probe = probes.removeValue(forKey: id)
+            else { return }
+            recordSuccess(probe.upstream.address, now: clock.now)
+            logger.info("upstream \(probe.upstream.address) answers again")
+        }
+    }
+
     private func send(_ message: [UInt8], to upstream: Upstream) {
         let socket = upstream.address.host.isV4 ? socketByFamily.v4 : socketByFamily.v6
         guard let socket else { return }
@@ -612,7 +637,7 @@ final class Forwarder {
                 while probes[id] != nil || loopProbes[id] != nil { id &+= 1 }
                 probes[id] = (route, upstream, now + configuration.attemptTimeout)
                 counters.probes += 1
-                send(UpstreamPool.probeQuery(id: id), to: upstream)
+                sendProbe(UpstreamPool.probeQuery(id: id), id: id, to: upstream)
             }
         }
         sendLoopProbesIfDue(now: now)

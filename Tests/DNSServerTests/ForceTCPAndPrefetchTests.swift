@@ -4,6 +4,7 @@ import DNSServer
 import DNSTestKit
 import DNSWire
 import Foundation
+import Synchronization
 import Testing
 
 /// `--force-tcp` asks upstreams over TCP only; popular cache entries are refreshed before they expire.
@@ -49,5 +50,31 @@ struct ForceTCPAndPrefetchTests {
         // A cache hit, answered at once, that starts the refresh.
         #expect(try client.query("www.example.com", .a).answers.count == 1)
         #expect(running.eventually(timeout: .seconds(5)) { upstream.lookups.count == 2 })
+    }
+
+    @Test func withForceTCPADownUpstreamIsProbedOverTCPAndComesBack() throws {
+        let asked = Mutex(0)
+        // The first two TCP queries go unanswered, so the upstream is marked down; it answers from then on.
+        let tcp: FakeUpstream.Handler = { query in
+            let count = asked.withLock { value in
+                value += 1
+                return value
+            }
+            return count <= 2 ? .drop : .answer(FakeUpstream.answer(query, [Self.record]))
+        }
+        let upstream = try FakeUpstream(tcp: tcp) { _ in .drop }
+        defer { upstream.stop() }
+        let running = try Self.server(upstream, forceTCP: true)
+        defer { running.stop() }
+        #expect(try running.client().query("www.example.com", .a).responseCode == .servFail)
+        // The health probe (". NS") reaches the upstream over TCP and brings it back.
+        #expect(
+            running.eventually(timeout: .seconds(10)) {
+                upstream.tcpQueries.contains { $0.questions.first?.type == .ns && $0.questions.first?.name == .root }
+            })
+        #expect(
+            try running.eventually(timeout: .seconds(5)) {
+                try running.client().query("www.example.com", .a).answers.count == 1
+            })
     }
 }
