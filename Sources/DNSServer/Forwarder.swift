@@ -62,6 +62,13 @@ final class Forwarder {
 
     let configuration: ForwardConfiguration
     private(set) var counters = ForwarderCounters()
+
+    /// The counters with the gauges filled in as they stand now.
+    var countersWithGauges: ForwarderCounters {
+        var current = counters
+        current.cacheEntries = cache.count
+        return current
+    }
     private var pending: PendingQueries<Waiter>
     /// The default route first, then the stub domains, longest first so the first match is the longest. Each has its
     /// own pool, so a dead stub upstream never takes the default ones down with it; an address in several routes
@@ -219,7 +226,7 @@ final class Forwarder {
             return hit.length
         }
         let route = routeIndex(for: clientQuery.question.name)
-        let plan = routes[route].pool.plan(now: now)
+        let plan = plan(route: route, now: now)
         switch pending.admit(clientQuery, client: .client(context.route), clientLimit: limit, plan: plan, now: now) {
         case .send(let upstreamQuery, let id, let upstream, let overTCP):
             counters.forwarded += 1
@@ -235,6 +242,16 @@ final class Forwarder {
             response.copyBytes(from: reply)
             return reply.count
         }
+    }
+
+    /// The try order for one query on `route`, counting the queries that found every upstream down (CoreDNS's
+    /// `healthcheck_broken`: one is still tried).
+    private func plan(route: Int, now: ContinuousClock.Instant) -> [Upstream] {
+        let pool = routes[route].pool
+        if pool.upstreams.allSatisfy({ pool.isDown($0) }) {
+            counters.healthcheckBroken += 1
+        }
+        return routes[route].pool.plan(now: now)
     }
 
     /// The route of `name`: the longest stub domain holding it, else the default (0).
@@ -260,7 +277,7 @@ final class Forwarder {
             return complete(chase, with: reply, now: now)
         }
         let route = routeIndex(for: target)
-        let plan = routes[route].pool.plan(now: now)
+        let plan = plan(route: route, now: now)
         switch pending.admit(query, client: .chase(chase), clientLimit: Forwarder.tcpReplyLimit, plan: plan, now: now) {
         case .send(let upstreamQuery, let id, let upstream, let overTCP):
             counters.forwarded += 1
@@ -707,6 +724,10 @@ public struct ForwarderCounters: Sendable, Equatable {
     public var malformed = 0
     /// Popular entries refreshed before they expired.
     public var prefetches = 0
+    /// Queries that found every upstream of their route down.
+    public var healthcheckBroken = 0
+    /// Entries in the cache when the counters were taken (a gauge; summed over workers).
+    public var cacheEntries = 0
     /// Alias answers (ExternalName CNAMEs) completed with their target's records from the cache or upstream.
     public var chased = 0
     /// Chases answered with what they had when `ForwardConfiguration.chaseBudget` ran out.
@@ -725,6 +746,8 @@ public struct ForwarderCounters: Sendable, Equatable {
         sum.servFail += rhs.servFail
         sum.staleAnswers += rhs.staleAnswers
         sum.prefetches += rhs.prefetches
+        sum.healthcheckBroken += rhs.healthcheckBroken
+        sum.cacheEntries += rhs.cacheEntries
         sum.refused += rhs.refused
         sum.rejectedReplies += rhs.rejectedReplies
         sum.truncatedUpstreamReplies += rhs.truncatedUpstreamReplies

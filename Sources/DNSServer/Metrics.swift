@@ -122,6 +122,12 @@ enum Metrics {
             &text, "coredns_forward_requests_total", .counter, "Counter of requests made per upstream.",
             [("", forwarder.forwarded + forwarder.retries + forwarder.tcpRetries + forwarder.tcpFailures)])
         metric(
+            &text, "coredns_cache_entries", .gauge, "The number of elements in the cache.",
+            [(server, forwarder.cacheEntries)])
+        metric(
+            &text, "coredns_forward_healthcheck_broken_total", .counter,
+            "Counter of the number of complete failures of the healthchecks.", [("", forwarder.healthcheckBroken)])
+        metric(
             &text, "coredns_forward_max_concurrent_rejects_total", .counter,
             "Counter of the number of queries rejected because the concurrent queries were at maximum.",
             [("", forwarder.refused)])

@@ -53,20 +53,29 @@ struct ForceTCPAndPrefetchTests {
     }
 
     @Test func withForceTCPADownUpstreamIsProbedOverTCPAndComesBack() throws {
-        let asked = Mutex(0)
-        // The first two TCP queries go unanswered, so the upstream is marked down; it answers from then on.
+        let probed = Mutex(false)
+        // Lookups go unanswered until a health probe (". NS") has come over TCP: the upstream goes down after two
+        // failures and only a TCP probe can bring it back.
         let tcp: FakeUpstream.Handler = { query in
-            let count = asked.withLock { value in
-                value += 1
-                return value
+            if query.questions.first?.type == .ns, query.questions.first?.name == .root {
+                probed.withLock { $0 = true }
+                return .answer(FakeUpstream.answer(query, []))
             }
-            return count <= 2 ? .drop : .answer(FakeUpstream.answer(query, [Self.record]))
+            return probed.withLock { $0 } ? .answer(FakeUpstream.answer(query, [Self.record])) : .drop
         }
         let upstream = try FakeUpstream(tcp: tcp) { _ in .drop }
         defer { upstream.stop() }
         let running = try Self.server(upstream, forceTCP: true)
         defer { running.stop() }
         #expect(try running.client().query("www.example.com", .a).responseCode == .servFail)
+        // Down after two failures: the next query finds no healthy upstream, still tries one, and is counted.
+        _ = try? running.client().query("other.example.com", .a)
+        #expect(
+            try running.eventually {
+                try running.get(.metrics).body.split(separator: "\n").contains {
+                    $0.hasPrefix("coredns_forward_healthcheck_broken_total ") && !$0.hasSuffix(" 0")
+                }
+            })
         // The health probe (". NS") reaches the upstream over TCP and brings it back.
         #expect(
             running.eventually(timeout: .seconds(10)) {

@@ -78,6 +78,7 @@ struct ForwardingTests {
                 return body.contains(#"coredns_cache_hits_total{server="dns://127.0.0.1:0"} 1"#)
                     && body.contains(#"coredns_cache_misses_total{server="dns://127.0.0.1:0"} 1"#)
                     && body.contains("coredns_forward_requests_total 1")
+                    && body.contains(#"coredns_cache_entries{server="dns://127.0.0.1:0"} 1"#)
             })
     }
 
