@@ -44,51 +44,63 @@ public final class FakeUpstream: Sendable {
     public init(tcp: Handler? = nil, _ handler: @escaping Handler) throws {
         self.handler = handler
         self.tcpHandler = tcp ?? handler
-        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard descriptor >= 0 else { throw DNSClient.ClientError.socket("socket", errno) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
-            }
-        }
-        guard bound else {
-            let code = errno
-            close(descriptor)
-            throw DNSClient.ClientError.socket("bind", code)
-        }
-        // A short receive timeout lets the thread notice `stop()` without a second descriptor to wake it.
-        var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var on: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        let listening = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(listener, generic, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 && listen(listener, 16) == 0
-            }
-        }
-        guard listener >= 0, listening else {
-            let code = errno
-            close(descriptor)
-            if listener >= 0 { close(listener) }
-            throw DNSClient.ClientError.socket("listen", code)
-        }
-        // accept(2) honours SO_RCVTIMEO too, so the TCP thread notices `stop()` the same way.
-        setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let (descriptor, listener, port) = try FakeUpstream.bindUDPAndTCP()
         self.descriptor = descriptor
         self.listener = listener
-        self.port = UInt16(bigEndian: address.sin_port)
+        self.port = port
         let thread = Thread { [self] in serve() }
         thread.name = "fake-upstream"
         thread.start()
         let tcpThread = Thread { [self] in serveTCP() }
         tcpThread.name = "fake-upstream-tcp"
         tcpThread.start()
+    }
+
+    /// A UDP socket on 127.0.0.1 with a kernel-chosen port and a TCP listener on the same port; when that TCP port is
+    /// taken (another test's connection lingering on it), a new pair is tried.
+    private static func bindUDPAndTCP() throws -> (udp: Int32, tcp: Int32, port: UInt16) {
+        var lastError: Error = DNSClient.ClientError.socket("listen", EADDRINUSE)
+        for _ in 0..<16 {
+            let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+            guard descriptor >= 0 else { throw DNSClient.ClientError.socket("socket", errno) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = 0
+            address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                    bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+                }
+            }
+            guard bound else {
+                let code = errno
+                close(descriptor)
+                throw DNSClient.ClientError.socket("bind", code)
+            }
+            // A short receive timeout lets the threads notice `stop()` without a second descriptor to wake them;
+            // accept(2) honours SO_RCVTIMEO too.
+            var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var on: Int32 = 1
+            setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+            let listening = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                    bind(listener, generic, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 && listen(listener, 16) == 0
+                }
+            }
+            if listener >= 0, listening {
+                setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                return (descriptor, listener, UInt16(bigEndian: address.sin_port))
+            }
+            let code = errno
+            close(descriptor)
+            if listener >= 0 { close(listener) }
+            lastError = DNSClient.ClientError.socket("listen", code)
+            guard code == EADDRINUSE else { break }
+        }
+        throw lastError
     }
 
     deinit {
