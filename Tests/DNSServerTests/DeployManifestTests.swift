@@ -113,3 +113,30 @@ struct DeployManifestTests {
         }
     }
 }
+
+/// The Dockerfile cannot be built on this machine (no Docker engine): what a reviewer checks is checked here, and
+/// docs/DEVELOPING.md says how its build and run stages were tried by hand.
+struct DockerfileTests {
+    static let dockerfile =
+        (try? String(contentsOfFile: CommandLineTests.repositoryRoot + "/Dockerfile", encoding: .utf8)) ?? ""
+
+    @Test func multiStageStaticBuildRunsNonRootOnPort53FromZones() throws {
+        let lines = Self.dockerfile.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasPrefix("FROM ") }.count == 2)
+        #expect(lines.contains { $0.contains("swift build -c release --product cluster-dns --static-swift-stdlib") })
+        #expect(lines.contains { $0.hasPrefix("FROM debian:bookworm-slim") })
+        #expect(Self.dockerfile.contains("libevent-2.1-7"))
+        #expect(Self.dockerfile.contains("setcap cap_net_bind_service=+ep /usr/local/bin/cluster-dns"))
+        let user = try #require(lines.last { $0.hasPrefix("USER ") })
+        #expect(user == "USER 65532:65532")
+        #expect(lines.contains("EXPOSE 53/udp 53/tcp"))
+        #expect(lines.contains(#"CMD ["--zones", "/zones", "--listen", ":53"]"#))
+    }
+
+    @Test func theDeploymentRunsAsTheImagesUser() throws {
+        let deployment = try DeployManifestTests.object("Deployment", in: try DeployManifestTests.documents())
+        let pod = try #require(
+            ((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        #expect((pod["securityContext"] as? [String: Any])?["runAsUser"] as? Int == 65532)
+    }
+}
