@@ -99,6 +99,8 @@ final class Forwarder {
     private var exchanges: [UInt16: TCPExchange] = [:]
     /// Health probes sent over TCP (`--force-tcp`), by probe ID; kept apart from attempts, whose IDs may coincide.
     private var probeExchanges: [UInt16: TCPExchange] = [:]
+    /// When each attempt in flight was sent, for the per-upstream duration histogram.
+    private var attemptSent: [UInt16: ContinuousClock.Instant] = [:]
     private let base: EventBase
     private let receiveBuffer: UnsafeMutableRawBufferPointer
     private let logger: Logger
@@ -370,6 +372,8 @@ final class Forwarder {
 
     /// Sends an attempt the way `PendingQueries` made it: over UDP, or over TCP with `--force-tcp`.
     private func send(_ message: [UInt8], id: UInt16, to upstream: Upstream, overTCP: Bool) {
+        counters.perUpstream[upstream.address.description, default: UpstreamCounters()].requests += 1
+        attemptSent[id] = clock.now
         if overTCP {
             exchange(PendingQueries<Waiter>.Attempt(id: id, upstream: upstream, upstreamQuery: message, overTCP: true))
         } else if let socket = attemptSocket(id: id, family: upstream.address.host.isV4 ? .v4 : .v6) {
@@ -519,16 +523,19 @@ final class Forwarder {
             return false
         }
         let outcome = pending.receive(bytes, from: source, overTCP: false, now: now)
-        handle(outcome, now: now)
+        handle(outcome, id: id, now: now)
         if case .rejected = outcome { return false }
         return true
     }
 
-    private func handle(_ outcome: PendingQueries<Waiter>.ReplyOutcome, now: ContinuousClock.Instant) {
+    private func handle(_ outcome: PendingQueries<Waiter>.ReplyOutcome, id: UInt16, now: ContinuousClock.Instant) {
         switch outcome {
         case .rejected:
             counters.rejectedReplies += 1
         case .answered(let reply, let key, let upstream, let deliveries):
+            let sent = attemptSent.removeValue(forKey: id)
+            counters.perUpstream[upstream.address.description, default: UpstreamCounters()].record(
+                rcode: reply.responseCode.description, seconds: sent.map { UpstreamCounters.seconds(now - $0) })
             recordSuccess(upstream.address, now: now)
             cache.store(reply, for: key, now: now)
             for delivery in deliveries {
@@ -560,7 +567,8 @@ final class Forwarder {
                 switch result {
                 case .success(let bytes):
                     counters.tcpRetries += 1
-                    handle(pending.receive(bytes, from: source, overTCP: true, now: clock.now), now: clock.now)
+                    handle(
+                        pending.receive(bytes, from: source, overTCP: true, now: clock.now), id: id, now: clock.now)
                 case .failure(let failure):
                     counters.tcpFailures += 1
                     logger.debug("TCP retry to \(source) failed: \(failure)")
@@ -630,6 +638,8 @@ final class Forwarder {
     private func expire() {
         let now = clock.now
         closeExpiredAttemptSockets(now: now)
+        // Attempts that never got a reply: forget their send time once no reply could still be accepted.
+        attemptSent = attemptSent.filter { now - $0.value < configuration.budget * 2 }
         if let deadline = pending.nextDeadline, deadline <= now {
             let expiry = pending.expire(now: now)
             for upstream in expiry.timedOut {
@@ -726,6 +736,8 @@ public struct ForwarderCounters: Sendable, Equatable {
     public var prefetches = 0
     /// Queries that found every upstream of their route down.
     public var healthcheckBroken = 0
+    /// By upstream (`ADDR:PORT`), for CoreDNS's `to` label.
+    public var perUpstream: [String: UpstreamCounters] = [:]
     /// Entries in the cache when the counters were taken (a gauge; summed over workers).
     public var cacheEntries = 0
     /// Alias answers (ExternalName CNAMEs) completed with their target's records from the cache or upstream.
@@ -747,6 +759,7 @@ public struct ForwarderCounters: Sendable, Equatable {
         sum.staleAnswers += rhs.staleAnswers
         sum.prefetches += rhs.prefetches
         sum.healthcheckBroken += rhs.healthcheckBroken
+        sum.perUpstream.merge(rhs.perUpstream) { $0 + $1 }
         sum.cacheEntries += rhs.cacheEntries
         sum.refused += rhs.refused
         sum.rejectedReplies += rhs.rejectedReplies

@@ -108,6 +108,7 @@ enum Metrics {
         // Forwarding and its cache. CoreDNS labels these per upstream (`to`) and per cache kind (`type`); the workers
         // do not count that finely yet, so the labels are left out rather than invented.
         let forwarder = counters.forwarder
+        let upstreams = forwarder.perUpstream.sorted { $0.key < $1.key }
         let server = "server=\"\(labels.server)\""
         metric(
             &text, "coredns_cache_hits_total", .counter, "The count of cache hits.", [(server, forwarder.cacheHits)])
@@ -120,7 +121,20 @@ enum Metrics {
             [(server, forwarder.prefetches)])
         metric(
             &text, "coredns_forward_requests_total", .counter, "Counter of requests made per upstream.",
-            [("", forwarder.forwarded + forwarder.retries + forwarder.tcpRetries + forwarder.tcpFailures)])
+            upstreams.map { ("to=\"\($0.key)\"", $0.value.requests) })
+        metric(
+            &text, "coredns_forward_responses_total", .counter, "Counter of responses received per upstream.",
+            upstreams.flatMap { upstream in
+                upstream.value.responses.sorted { $0.key < $1.key }.map {
+                    ("rcode=\"\($0.key)\",to=\"\(upstream.key)\"", $0.value)
+                }
+            })
+        for (index, upstream) in upstreams.enumerated() {
+            histogram(
+                &text, "coredns_forward_request_duration_seconds", "Histogram of the time each request took.",
+                labels: "to=\"\(upstream.key)\"", bounds: QueryHistograms.durationBounds,
+                counts: upstream.value.durations, sum: upstream.value.durationSum, withHeader: index == 0)
+        }
         metric(
             &text, "coredns_cache_entries", .gauge, "The number of elements in the cache.",
             [(server, forwarder.cacheEntries)])

@@ -77,7 +77,9 @@ struct ForwardingTests {
                 let body = try running.get(.metrics).body
                 return body.contains(#"coredns_cache_hits_total{server="dns://127.0.0.1:0"} 1"#)
                     && body.contains(#"coredns_cache_misses_total{server="dns://127.0.0.1:0"} 1"#)
-                    && body.contains("coredns_forward_requests_total 1")
+                    && body.contains("coredns_forward_requests_total{to=\"\(upstream.address)\"} 1")
+                    && body.contains("coredns_forward_responses_total{rcode=\"NOERROR\",to=\"\(upstream.address)\"} 1")
+                    && body.contains("coredns_forward_request_duration_seconds_count{to=\"\(upstream.address)\"} 1")
                     && body.contains(#"coredns_cache_entries{server="dns://127.0.0.1:0"} 1"#)
             })
     }
