@@ -48,7 +48,9 @@ struct OperationalEndpointTests {
         #expect(metrics.body.contains("clusterdns_registry_reloads_total 1"))
         #expect(metrics.body.contains("coredns_build_info{"))
         // Every answered query is in the duration histogram; the one TCP query in the TCP size histograms.
-        #expect(metrics.body.contains("# TYPE coredns_dns_request_duration_seconds histogram"))
+        // The exposition format's TYPE line (not a timing): the latency metric is a histogram.
+        let latencyHistogramType = "# TYPE coredns_dns_request_duration_seconds histogram"
+        #expect(metrics.body.contains(latencyHistogramType))
         #expect(
             metrics.body.contains(
                 #"coredns_dns_request_duration_seconds_count{server="dns://127.0.0.1:0",view="",zone="."} 7"#),
