@@ -34,7 +34,7 @@ final class Forwarder {
         var serial: UInt64
         /// When the client gets what was resolved so far, whatever is still in flight.
         var deadline: ContinuousClock.Instant
-        var route: ReplyRoute
+        var route: ClientRoute
         /// The client's query, and the largest reply it takes.
         var query: ClientQuery
         var limit: Int
@@ -48,7 +48,7 @@ final class Forwarder {
 
     /// Who waits for an upstream reply: a client, or a chase that completes a client's answer with it.
     enum Waiter {
-        case client(ReplyRoute)
+        case client(ClientRoute)
         case chase(Chase)
         /// A prefetch of a popular cache entry before it expires: the answer only refreshes the cache.
         case refresh
@@ -62,6 +62,9 @@ final class Forwarder {
 
     let configuration: ForwardConfiguration
     private(set) var counters = ForwarderCounters()
+    /// Told of every answer sent later through a route (not those written at once), for the query log and the
+    /// histograms the worker keeps.
+    var onAnswered: ((ClientRoute, UnsafeRawBufferPointer) -> Void)?
 
     /// The counters with the gauges filled in as they stand now.
     var countersWithGauges: ForwarderCounters {
@@ -206,7 +209,8 @@ final class Forwarder {
             counters.chased += 1
             nextChaseSerial += 1
             let chase = Chase(
-                serial: nextChaseSerial, deadline: now + configuration.chaseBudget, route: context.route,
+                serial: nextChaseSerial, deadline: now + configuration.chaseBudget,
+                route: ClientRoute(context: context, query: query, started: now),
                 query: clientQuery, limit: limit, answer: answer,
                 aliasCount: answer.answers.count, asked: [clientQuery.question.name])
             switch resolve(chase, target: target, now: now) {
@@ -229,7 +233,10 @@ final class Forwarder {
         }
         let route = routeIndex(for: clientQuery.question.name)
         let plan = plan(route: route, now: now)
-        switch pending.admit(clientQuery, client: .client(context.route), clientLimit: limit, plan: plan, now: now) {
+        switch pending.admit(
+            clientQuery, client: .client(ClientRoute(context: context, query: query, started: now)), clientLimit: limit,
+            plan: plan, now: now)
+        {
         case .send(let upstreamQuery, let id, let upstream, let overTCP):
             counters.forwarded += 1
             send(upstreamQuery, id: id, to: upstream, overTCP: overTCP)
@@ -595,11 +602,12 @@ final class Forwarder {
         }
     }
 
-    private func deliver(_ reply: [UInt8], to route: ReplyRoute) {
+    private func deliver(_ reply: [UInt8], to client: ClientRoute) {
         var reply = reply
         reply.withUnsafeMutableBytes { Forwarder.setRecursionAvailable($0) }
-        if route.send(reply) {
+        if client.route.send(reply) {
             counters.answered += 1
+            reply.withUnsafeBytes { onAnswered?(client, $0) }
         } else {
             counters.undeliverable += 1
         }

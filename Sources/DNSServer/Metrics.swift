@@ -48,11 +48,13 @@ enum Metrics {
         }
 
         let responder = counters.responder
-        let rcodes: [(String, Int)] = [
-            ("NOERROR", responder.answered + responder.noData), ("NXDOMAIN", responder.nxDomain),
-            ("SERVFAIL", responder.servFail), ("REFUSED", responder.refused), ("FORMERR", responder.formErr),
-            ("NOTIMP", responder.notImp), ("BADVERS", responder.badVers),
+        var byCode: [String: Int] = [
+            "NOERROR": responder.answered + responder.noData, "NXDOMAIN": responder.nxDomain,
+            "SERVFAIL": responder.servFail, "REFUSED": responder.refused, "FORMERR": responder.formErr,
+            "NOTIMP": responder.notImp, "BADVERS": responder.badVers,
         ]
+        byCode.merge(counters.forwardedResponses) { $0 + $1 }
+        let rcodes = byCode.sorted { $0.key < $1.key }
         metric(
             &text, "coredns_dns_responses_total", .counter, "Counter of response status codes.",
             rcodes.map { ("rcode=\"\($0.0)\",\(dns)", $0.1) })

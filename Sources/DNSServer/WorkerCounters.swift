@@ -18,6 +18,8 @@ public struct WorkerCounters: Sendable, Equatable {
     public var deferredDropped = 0
     public var forwarder = ForwarderCounters()
     var histograms = QueryHistograms()
+    /// Response codes of forwarded answers.
+    public var forwardedResponses: [String: Int] = [:]
 
     public init() {}
 
@@ -34,6 +36,7 @@ public struct WorkerCounters: Sendable, Equatable {
         sum.tcpIdleClosed += rhs.tcpIdleClosed
         sum.deferredDropped += rhs.deferredDropped
         sum.histograms = lhs.histograms + rhs.histograms
+        sum.forwardedResponses.merge(rhs.forwardedResponses) { $0 + $1 }
         sum.forwarder = lhs.forwarder + rhs.forwarder
         return sum
     }

@@ -1,5 +1,6 @@
 import DNSAnswer
 import DNSEventLoop
+import DNSWire
 import Logging
 
 /// What a worker's UDP and TCP services call for every query: straight into the worker's own `Responder`, and for
@@ -10,14 +11,40 @@ final class WorkerQueryHandler: QueryHandler {
     let forwarder: Forwarder?
     /// With `--log-queries`: where each answered query's line goes.
     let queryLog: Logger?
-    /// Durations and sizes of the queries answered here (forwarded answers leave later and are not in them).
+    /// Durations and sizes of every answered query, forwarded ones when their answer leaves.
     private(set) var histograms = QueryHistograms()
+    /// Response codes of forwarded answers (the responder counts its own).
+    private(set) var forwardedResponses: [String: Int] = [:]
 
     init(responder: Responder, forwarder: Forwarder? = nil, queryLog: Logger? = nil) {
         self.responder = responder
         self.forwarder = forwarder
         self.queryLog = queryLog
         responder.forwardsOtherNames = forwarder != nil
+        // Unowned: the handler owns the forwarder, and so outlives it.
+        forwarder?.onAnswered = { [unowned self] client, reply in
+            answeredLater(client, reply: reply)
+        }
+    }
+
+    /// A forwarded query's answer has left: count and log it as the synchronous path does.
+    private func answeredLater(_ client: ClientRoute, reply: UnsafeRawBufferPointer) {
+        let elapsed = ContinuousClock.now - client.started
+        let (seconds, attoseconds) = elapsed.components
+        histograms.record(
+            seconds: Double(seconds) + Double(attoseconds) * 1e-18, requestBytes: client.query.count,
+            responseBytes: reply.count, overTCP: client.transport == .tcp)
+        if reply.count >= 4 {
+            countForwarded(rcodeBits: reply[3])
+        }
+        if let queryLog {
+            let line = client.query.withUnsafeBytes { query in
+                QueryLogLine.make(
+                    client: client.client, transport: client.transport, query: query, response: reply,
+                    duration: elapsed)
+            }
+            queryLog.info("\(line)")
+        }
     }
 
     @inline(__always)
@@ -49,6 +76,15 @@ final class WorkerQueryHandler: QueryHandler {
         guard length == Responder.forward else { return length }
         // The responder only hands over when forwarding is on, so the forwarder is there; drop if it ever is not.
         guard let forwarder else { return 0 }
-        return forwarder.handle(query, into: response, context: context)
+        let handled = forwarder.handle(query, into: response, context: context)
+        if handled >= 4 {
+            // Answered at once by the forwarder (a cache hit, a refusal at the concurrency limit).
+            countForwarded(rcodeBits: response[3])
+        }
+        return handled
+    }
+
+    private func countForwarded(rcodeBits: UInt8) {
+        forwardedResponses[ResponseCode(rawValue: UInt16(rcodeBits & 0x0F)).description, default: 0] += 1
     }
 }

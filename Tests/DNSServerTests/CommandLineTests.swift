@@ -223,4 +223,22 @@ struct QueryLogTests {
         #expect(line.contains(" false 1232\" NOERROR qr,aa,rd "), "\(line)")
         #expect(line.hasSuffix("s"))
     }
+
+    @Test func forwardedAnswersAreLoggedWhenTheyLeave() throws {
+        let server = try ServerProcess(arguments: [
+            "--zones", CommandLineTests.repositoryRoot + "/zones", "--listen", "127.0.0.1:0", "--log-queries",
+            "--forward-budget", "300ms", "--upstream-timeout", "100ms",
+        ])
+        defer { server.stop() }
+        // The hermetic upstream (the discard port) never answers: SERVFAIL once the budget is spent.
+        let reply = try DNSClient(port: server.port).query("outside.example.com", .a)
+        #expect(reply.responseCode == .servFail)
+        let pattern = "\(reply.header.id) \"A IN outside.example.com. udp "
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline, !server.printed.contains(pattern) {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let line = server.printed.split(separator: "\n").first { $0.contains(pattern) }.map(String.init) ?? ""
+        #expect(line.contains("\" SERVFAIL qr,rd,ra "), "\(server.printed)")
+    }
 }

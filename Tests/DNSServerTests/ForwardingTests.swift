@@ -81,6 +81,11 @@ struct ForwardingTests {
                     && body.contains("coredns_forward_responses_total{rcode=\"NOERROR\",to=\"\(upstream.address)\"} 1")
                     && body.contains("coredns_forward_request_duration_seconds_count{to=\"\(upstream.address)\"} 1")
                     && body.contains(#"coredns_cache_entries{server="dns://127.0.0.1:0"} 1"#)
+                    // The forwarded answer and the cache hit both count as responses, and in the latency histogram.
+                    && body.contains(
+                        #"coredns_dns_responses_total{rcode="NOERROR",server="dns://127.0.0.1:0",view="",zone="."} 2"#)
+                    && body.contains(
+                        #"coredns_dns_request_duration_seconds_count{server="dns://127.0.0.1:0",view="",zone="."} 2"#)
             })
     }
 
