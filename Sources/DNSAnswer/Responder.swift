@@ -57,6 +57,8 @@ public final class Responder {
         }
     }
     public private(set) var counters = ResponderCounters()
+    /// The QTYPE of the query last given to `respond`, when it had a readable question: for per-type metrics.
+    public private(set) var lastQuestionType: UInt16?
     /// Whether names outside the cluster zones (and reverse names without a PTR here) are handed to a forwarder
     /// (`Responder.forward`) instead of answered REFUSED: set when upstreams are configured.
     public var forwardsOtherNames = false
@@ -105,10 +107,12 @@ public final class Responder {
             return writeHeaderOnly(query, response, rcode: .formErr)
         }
         var parsed = ParsedQuery()
+        lastQuestionType = nil
         guard parseQuestion(query, into: &parsed), parseRecords(query, into: &parsed) else {
             counters.formErr += 1
             return writeHeaderOnly(query, response, rcode: .formErr)
         }
+        lastQuestionType = parsed.questionType
         if parsed.hasEDNS, parsed.ednsVersion != 0 {
             counters.badVers += 1
             return writeReply(query, parsed, response, rcode: .badVers, authoritative: false)

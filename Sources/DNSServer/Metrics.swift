@@ -26,7 +26,9 @@ enum Metrics {
         metric(
             &text, "coredns_dns_requests_total", .counter,
             "Counter of DNS requests made per zone, protocol and family.",
-            [("proto=\"udp\",\(dns)", counters.udpReceived), ("proto=\"tcp\",\(dns)", counters.tcpQueries)])
+            counters.requestTypes.samples.map {
+                ("family=\"\($0.family)\",proto=\"\($0.proto)\",\(dns),type=\"\($0.type)\"", $0.count)
+            })
 
         histogram(
             &text, "coredns_dns_request_duration_seconds", "Histogram of the time (in seconds) each request took.",

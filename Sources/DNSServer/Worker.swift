@@ -139,6 +139,7 @@ final class Worker: Sendable {
         var snapshot = WorkerCounters()
         snapshot.responder = handler.responder.counters
         snapshot.histograms = handler.histograms.detached()
+        snapshot.requestTypes = handler.requestTypes.detached()
         snapshot.forwardedResponses = handler.forwardedResponses
         snapshot.forwarder = handler.forwarder?.countersWithGauges ?? ForwarderCounters()
         for service in udp {

@@ -18,6 +18,7 @@ public struct WorkerCounters: Sendable, Equatable {
     public var deferredDropped = 0
     public var forwarder = ForwarderCounters()
     var histograms = QueryHistograms()
+    var requestTypes = RequestTypeCounts()
     /// Response codes of forwarded answers.
     public var forwardedResponses: [String: Int] = [:]
 
@@ -36,6 +37,7 @@ public struct WorkerCounters: Sendable, Equatable {
         sum.tcpIdleClosed += rhs.tcpIdleClosed
         sum.deferredDropped += rhs.deferredDropped
         sum.histograms = lhs.histograms + rhs.histograms
+        sum.requestTypes = lhs.requestTypes + rhs.requestTypes
         sum.forwardedResponses.merge(rhs.forwardedResponses) { $0 + $1 }
         sum.forwarder = lhs.forwarder + rhs.forwarder
         return sum

@@ -13,6 +13,8 @@ final class WorkerQueryHandler: QueryHandler {
     let queryLog: Logger?
     /// Durations and sizes of every answered query, forwarded ones when their answer leaves.
     private(set) var histograms = QueryHistograms()
+    /// Every query that reached the responder, by transport, family and type.
+    private(set) var requestTypes = RequestTypeCounts()
     /// Response codes of forwarded answers (the responder counts its own).
     private(set) var forwardedResponses: [String: Int] = [:]
 
@@ -73,6 +75,8 @@ final class WorkerQueryHandler: QueryHandler {
         _ query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext
     ) -> Int {
         let length = responder.respond(to: query, into: response, transport: context.transport == .udp ? .udp : .tcp)
+        requestTypes.record(
+            transport: context.transport, isIPv6: context.client.isIPv6, type: responder.lastQuestionType)
         guard length == Responder.forward else { return length }
         // The responder only hands over when forwarding is on, so the forwarder is there; drop if it ever is not.
         guard let forwarder else { return 0 }

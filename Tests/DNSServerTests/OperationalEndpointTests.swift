@@ -30,8 +30,8 @@ struct OperationalEndpointTests {
             #"coredns_dns_responses_total{rcode="NOERROR",server="dns://127.0.0.1:0",view="",zone="."} 4"#,
             #"coredns_dns_responses_total{rcode="NXDOMAIN",server="dns://127.0.0.1:0",view="",zone="."} 2"#,
             #"coredns_dns_responses_total{rcode="REFUSED",server="dns://127.0.0.1:0",view="",zone="."} 1"#,
-            #"coredns_dns_requests_total{proto="udp",server="dns://127.0.0.1:0",view="",zone="."} 6"#,
-            #"coredns_dns_requests_total{proto="tcp",server="dns://127.0.0.1:0",view="",zone="."} 1"#,
+            #"coredns_dns_requests_total{family="1",proto="udp",server="dns://127.0.0.1:0",view="",zone=".",type="A"} 6"#,
+            #"coredns_dns_requests_total{family="1",proto="tcp",server="dns://127.0.0.1:0",view="",zone=".",type="A"} 1"#,
         ]
         // Workers publish their counters once a second, so the scrape may lag a little.
         var scraped = ""
