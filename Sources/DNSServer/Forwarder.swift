@@ -225,6 +225,10 @@ final class Forwarder {
         }
         if let hit = cache.lookup(clientQuery, clientLimit: limit, now: now, into: response) {
             counters.cacheHits += 1
+            // CoreDNS's `type` label: a denial is NXDOMAIN, or NOERROR with no answer record.
+            let rcode = response[3] & 0x0F
+            let answers = Int(response[6]) << 8 | Int(response[7])
+            if rcode == 3 || (rcode == 0 && answers == 0) { counters.cacheDenialHits += 1 }
             Forwarder.setRecursionAvailable(response)
             if hit.shouldPrefetch {
                 prefetch(clientQuery, now: now)
@@ -744,6 +748,8 @@ public struct ForwarderCounters: Sendable, Equatable {
     public var prefetches = 0
     /// Queries that found every upstream of their route down.
     public var healthcheckBroken = 0
+    /// Of `cacheHits`, those answered with a denial (NXDOMAIN or NODATA).
+    public var cacheDenialHits = 0
     /// By upstream (`ADDR:PORT`), for CoreDNS's `to` label.
     public var perUpstream: [String: UpstreamCounters] = [:]
     /// Entries in the cache when the counters were taken (a gauge; summed over workers).
@@ -767,6 +773,7 @@ public struct ForwarderCounters: Sendable, Equatable {
         sum.staleAnswers += rhs.staleAnswers
         sum.prefetches += rhs.prefetches
         sum.healthcheckBroken += rhs.healthcheckBroken
+        sum.cacheDenialHits += rhs.cacheDenialHits
         sum.perUpstream.merge(rhs.perUpstream) { $0 + $1 }
         sum.cacheEntries += rhs.cacheEntries
         sum.refused += rhs.refused

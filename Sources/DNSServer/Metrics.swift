@@ -30,10 +30,16 @@ enum Metrics {
                 ("family=\"\($0.family)\",proto=\"\($0.proto)\",\(dns),type=\"\($0.type)\"", $0.count)
             })
 
-        histogram(
-            &text, "coredns_dns_request_duration_seconds", "Histogram of the time (in seconds) each request took.",
-            labels: dns, bounds: QueryHistograms.durationBounds, counts: counters.histograms.duration,
-            sum: counters.histograms.durationSum)
+        var wroteHeader = false
+        for type in counters.histograms.duration.indices
+        where counters.histograms.duration[type].contains(where: { $0 > 0 }) {
+            histogram(
+                &text, "coredns_dns_request_duration_seconds", "Histogram of the time (in seconds) each request took.",
+                labels: "\(dns),type=\"\(RequestTypeCounts.label(type))\"", bounds: QueryHistograms.durationBounds,
+                counts: counters.histograms.duration[type], sum: counters.histograms.durationSum[type],
+                withHeader: !wroteHeader)
+            wroteHeader = true
+        }
         for (proto, index) in [("udp", 0), ("tcp", 1)] {
             histogram(
                 &text, "coredns_dns_request_size_bytes", "Size of the EDNS0 UDP buffer in bytes (64K for TCP).",
@@ -115,7 +121,11 @@ enum Metrics {
         let upstreams = forwarder.perUpstream.sorted { $0.key < $1.key }
         let server = "server=\"\(labels.server)\""
         metric(
-            &text, "coredns_cache_hits_total", .counter, "The count of cache hits.", [(server, forwarder.cacheHits)])
+            &text, "coredns_cache_hits_total", .counter, "The count of cache hits.",
+            [
+                ("\(server),type=\"denial\"", forwarder.cacheDenialHits),
+                ("\(server),type=\"success\"", forwarder.cacheHits - forwarder.cacheDenialHits),
+            ])
         metric(
             &text, "coredns_cache_misses_total", .counter, "The count of cache misses.",
             [(server, forwarder.forwarded + forwarder.coalesced)])

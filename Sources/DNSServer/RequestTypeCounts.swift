@@ -19,6 +19,24 @@ struct RequestTypeCounts: Sendable, Equatable {
         return otherIndex
     }
 
+    /// The type index of a query's first question, read from its bytes (for answers sent later; the hot path takes
+    /// the type the responder already read).
+    static func typeIndex(ofQuery query: [UInt8]) -> Int {
+        guard query.count > 12 else { return otherIndex }
+        var offset = 12
+        while offset < query.count, query[offset] != 0 {
+            guard query[offset] & 0xC0 == 0 else { return otherIndex }
+            offset += 1 + Int(query[offset])
+        }
+        guard offset + 2 < query.count else { return otherIndex }
+        return typeIndex(UInt16(query[offset + 1]) << 8 | UInt16(query[offset + 2]))
+    }
+
+    /// The label of a type index.
+    static func label(_ index: Int) -> String {
+        index == otherIndex ? "other" : types[index].description
+    }
+
     mutating func record(transport: QueryTransport, isIPv6: Bool, type: UInt16?) {
         let proto = transport == .tcp ? 1 : 0
         let family = isIPv6 ? 1 : 0
@@ -33,7 +51,7 @@ struct RequestTypeCounts: Sendable, Equatable {
                 for typeIndex in 0...Self.types.count {
                     let count = counts[(proto * 2 + family) * (Self.types.count + 1) + typeIndex]
                     guard count > 0 else { continue }
-                    let type = typeIndex == Self.otherIndex ? "other" : Self.types[typeIndex].description
+                    let type = Self.label(typeIndex)
                     result.append((proto == 0 ? "udp" : "tcp", family == 0 ? "1" : "2", type, count))
                 }
             }

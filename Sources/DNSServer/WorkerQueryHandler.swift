@@ -34,7 +34,8 @@ final class WorkerQueryHandler: QueryHandler {
         let elapsed = ContinuousClock.now - client.started
         let (seconds, attoseconds) = elapsed.components
         histograms.record(
-            seconds: Double(seconds) + Double(attoseconds) * 1e-18, requestBytes: client.query.count,
+            seconds: Double(seconds) + Double(attoseconds) * 1e-18,
+            typeIndex: RequestTypeCounts.typeIndex(ofQuery: client.query), requestBytes: client.query.count,
             responseBytes: reply.count, overTCP: client.transport == .tcp)
         if reply.count >= 4 {
             countForwarded(rcodeBits: reply[3])
@@ -59,8 +60,9 @@ final class WorkerQueryHandler: QueryHandler {
         let elapsed = ContinuousClock.now - started
         let (seconds, attoseconds) = elapsed.components
         histograms.record(
-            seconds: Double(seconds) + Double(attoseconds) * 1e-18, requestBytes: query.count, responseBytes: length,
-            overTCP: context.transport == .tcp)
+            seconds: Double(seconds) + Double(attoseconds) * 1e-18,
+            typeIndex: RequestTypeCounts.typeIndex(responder.lastQuestionType), requestBytes: query.count,
+            responseBytes: length, overTCP: context.transport == .tcp)
         if let queryLog {
             let line = QueryLogLine.make(
                 client: context.client, transport: context.transport, query: query,

@@ -75,7 +75,7 @@ struct ForwardingTests {
         #expect(
             try running.eventually {
                 let body = try running.get(.metrics).body
-                return body.contains(#"coredns_cache_hits_total{server="dns://127.0.0.1:0"} 1"#)
+                return body.contains(#"coredns_cache_hits_total{server="dns://127.0.0.1:0",type="success"} 1"#)
                     && body.contains(#"coredns_cache_misses_total{server="dns://127.0.0.1:0"} 1"#)
                     && body.contains("coredns_forward_requests_total{to=\"\(upstream.address)\"} 1")
                     && body.contains("coredns_forward_responses_total{rcode=\"NOERROR\",to=\"\(upstream.address)\"} 1")
@@ -85,7 +85,8 @@ struct ForwardingTests {
                     && body.contains(
                         #"coredns_dns_responses_total{rcode="NOERROR",server="dns://127.0.0.1:0",view="",zone="."} 2"#)
                     && body.contains(
-                        #"coredns_dns_request_duration_seconds_count{server="dns://127.0.0.1:0",view="",zone="."} 2"#)
+                        #"coredns_dns_request_duration_seconds_count{server="dns://127.0.0.1:0",view="",zone=".",type="A"} 2"#
+                    )
             })
     }
 
@@ -368,5 +369,26 @@ extension ForwardingTests {
         let ports = zip(upstream.queries, upstream.queryPorts).filter { lookupIDs.contains($0.0.header.id) }.map(\.1)
         #expect(ports.count == 6)
         #expect(Set(ports).count == 6, "source ports \(ports)")
+    }
+}
+
+extension ForwardingTests {
+    /// CoreDNS's `type` label on cache hits: a cached NXDOMAIN is a `denial`.
+    @Test func aCachedNXDOMAINCountsAsADenialHit() throws {
+        let soa = "example.com. 60 IN SOA ns.example.com. hostmaster.example.com. 1 7200 1800 86400 60"
+        let upstream = try FakeUpstream { query in
+            .answer(FakeUpstream.answer(query, [], responseCode: .nxDomain, authority: [soa]))
+        }
+        defer { upstream.stop() }
+        let running = try Self.server([upstream])
+        defer { running.stop() }
+        #expect(try running.client().query(Self.query("gone.example.com.", id: 1)).responseCode == .nxDomain)
+        #expect(try running.client().query(Self.query("gone.example.com.", id: 2)).responseCode == .nxDomain)
+        #expect(upstream.lookups.count == 1)
+        #expect(
+            try running.eventually {
+                try running.get(.metrics).body.contains(
+                    #"coredns_cache_hits_total{server="dns://127.0.0.1:0",type="denial"} 1"#)
+            })
     }
 }

@@ -53,11 +53,11 @@ struct OperationalEndpointTests {
         #expect(metrics.body.contains(latencyHistogramType))
         #expect(
             metrics.body.contains(
-                #"coredns_dns_request_duration_seconds_count{server="dns://127.0.0.1:0",view="",zone="."} 7"#),
+                #"coredns_dns_request_duration_seconds_count{server="dns://127.0.0.1:0",view="",zone=".",type="A"} 7"#),
             "\(metrics.body)")
         #expect(
             metrics.body.contains(
-                #"coredns_dns_request_duration_seconds_bucket{server="dns://127.0.0.1:0",view="",zone=".",le="+Inf"} 7"#
+                #"coredns_dns_request_duration_seconds_bucket{server="dns://127.0.0.1:0",view="",zone=".",type="A",le="+Inf"} 7"#
             ))
         #expect(
             metrics.body.contains(
