@@ -33,13 +33,18 @@ public enum ManifestParser {
     }
 
     /// Every declaration of a known kind in `text`, in file order, duplicates included.
+    /// Only merge keys (`<<`) need Yams' tag resolution: `ManifestNode` reads every scalar from its text and style,
+    /// as Kubernetes' decoder does. Yams' default resolver tries seven regular expressions on every scalar, which
+    /// made up half of all start-up instructions (bench/RESULTS.md, "Profile of the start").
+    static let resolver = Resolver.basic.appending(.merge)
+
     static func declarations(in text: String, path: String) throws(ManifestError) -> [Declaration] {
         do throws(ManifestIssue) {
             try YAMLPreflight.check(Array(text.utf8))
             var declarations: [Declaration] = []
             var documents: YamlSequence<Node>
             do {
-                documents = try Yams.compose_all(yaml: text)
+                documents = try Yams.compose_all(yaml: text, ManifestParser.resolver)
             } catch {
                 throw issue(from: error)
             }
