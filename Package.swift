@@ -18,6 +18,11 @@ let package = Package(
             pkgConfig: "libevent",
             providers: [.apt(["libevent-dev"])]
         ),
+        // OpenSSL for the Kubernetes API client (and the tests' fake API server), behind plain C functions.
+        .target(
+            name: "CTLS",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
         .target(
             name: "CSocketShims",
             cSettings: [.define("_GNU_SOURCE")]
@@ -33,13 +38,22 @@ let package = Package(
         ),
         .target(name: "DNSAnswer", dependencies: ["DNSWire", "DNSRegistry"]),
         .target(name: "DNSForward", dependencies: ["DNSWire"]),
-        .target(name: "DNSKubernetes", dependencies: ["DNSRegistry"]),
-        .target(name: "DNSEventLoop", dependencies: ["CLibevent", "CSocketShims"]),
+        .target(
+            name: "DNSKubernetes",
+            dependencies: ["DNSRegistry", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "DNSEventLoop", dependencies: ["CLibevent", "CSocketShims", "CTLS"]),
+        .target(
+            name: "DNSKubernetesClient",
+            dependencies: [
+                "DNSKubernetes", "DNSRegistry", "DNSEventLoop", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "DNSServer",
             dependencies: [
-                "DNSWire", "DNSRegistry", "DNSAnswer", "DNSEventLoop", "DNSForward",
-                .product(name: "Logging", package: "swift-log"),
+                "DNSWire", "DNSRegistry", "DNSAnswer", "DNSEventLoop", "DNSForward", "DNSKubernetes",
+                "DNSKubernetesClient", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -53,7 +67,9 @@ let package = Package(
         ),
         .target(
             name: "DNSTestKit",
-            dependencies: ["DNSWire", "DNSRegistry", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "DNSWire", "DNSRegistry", "DNSEventLoop", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "DNSTestKit"]),
         .testTarget(name: "DNSRegistryTests", dependencies: ["DNSRegistry", "DNSTestKit"]),
@@ -61,6 +77,13 @@ let package = Package(
         .testTarget(name: "DNSEventLoopTests", dependencies: ["DNSEventLoop", "DNSTestKit"]),
         .testTarget(name: "DNSForwardTests", dependencies: ["DNSForward", "DNSWire", "DNSTestKit"]),
         .testTarget(name: "DNSKubernetesTests", dependencies: ["DNSKubernetes", "DNSRegistry", "DNSWire"]),
+        .testTarget(
+            name: "DNSKubernetesClientTests",
+            dependencies: [
+                "DNSKubernetesClient", "DNSKubernetes", "DNSRegistry", "DNSEventLoop", "DNSTestKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Counts mallocs in the test process: the hot path must allocate nothing per query.
         .target(name: "CMallocCounter"),
         .testTarget(name: "AllocationTests", dependencies: ["DNSAnswer", "DNSRegistry", "DNSWire", "CMallocCounter"]),

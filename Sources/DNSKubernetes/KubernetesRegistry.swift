@@ -24,8 +24,10 @@ public struct KubernetesRegistry: Sendable {
     }
 
     public let resources: Set<WatchedResource>
-    private var objects: [WatchedResource: [RegistryObjectKey: [RegistryObject]]] = [:]
+    private var objectsByKey: [WatchedResource: [RegistryObjectKey: [RegistryObject]]] = [:]
     private var listed: Set<WatchedResource> = []
+    /// Pages of a paginated list read so far, per collection.
+    private var pendingLists: [WatchedResource: [RegistryObjectKey: [RegistryObject]]] = [:]
     /// Per collection, where its watch resumes.
     public private(set) var resourceVersions: [WatchedResource: String] = [:]
 
@@ -36,10 +38,26 @@ public struct KubernetesRegistry: Sendable {
     /// True once every collection has been listed: until then cluster names are SERVFAIL and `/ready` is 503.
     public var isSynced: Bool { listed == resources }
 
-    /// Replaces `resource`'s objects with the list in `body` and returns the list's resourceVersion. Items DNS cannot
-    /// use are skipped and returned as reasons, never fatal.
+    /// Replaces `resource`'s objects with the list in `body`, a whole list in one response. Items DNS cannot use are
+    /// skipped and returned as reasons, never fatal.
     @discardableResult
     public mutating func applyList(_ body: [UInt8], of resource: WatchedResource) throws(ListError) -> [String] {
+        try applyListPage(body, of: resource, isFirst: true).skipped
+    }
+
+    /// One page of a paginated list (`limit`/`continue`).
+    public struct ListPage: Sendable, Equatable {
+        /// The token for the next page; `nil` on the last page, which committed the whole list.
+        public var continueToken: String?
+        /// Why items were skipped.
+        public var skipped: [String]
+    }
+
+    /// Reads one page of `resource`'s list. Pages are held aside until the last one arrives; only then do they
+    /// replace the collection, so a list cut short (a 410 on `continue`, a lost connection) changes nothing.
+    public mutating func applyListPage(_ body: [UInt8], of resource: WatchedResource, isFirst: Bool)
+        throws(ListError) -> ListPage
+    {
         guard let list = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw .notAList
         }
@@ -49,7 +67,7 @@ public struct KubernetesRegistry: Sendable {
         guard let items = list["items"] as? [[String: Any]] ?? (list["items"] is NSNull ? [] : nil) else {
             throw .notAList
         }
-        var fresh: [RegistryObjectKey: [RegistryObject]] = [:]
+        var fresh = isFirst ? [:] : pendingLists[resource] ?? [:]
         var skipped: [String] = []
         for item in items {
             do {
@@ -62,12 +80,18 @@ public struct KubernetesRegistry: Sendable {
                 skipped.append("\(error)")
             }
         }
-        objects[resource] = fresh
+        let listMetadata = list["metadata"] as? [String: Any]
+        if let token = listMetadata?["continue"] as? String, !token.isEmpty {
+            pendingLists[resource] = fresh
+            return ListPage(continueToken: token, skipped: skipped)
+        }
+        pendingLists[resource] = nil
+        objectsByKey[resource] = fresh
         listed.insert(resource)
-        if let version = (list["metadata"] as? [String: Any])?["resourceVersion"] as? String {
+        if let version = listMetadata?["resourceVersion"] as? String {
             resourceVersions[resource] = version
         }
-        return skipped
+        return ListPage(continueToken: nil, skipped: skipped)
     }
 
     /// Applies one watch event of `resource`.
@@ -80,14 +104,14 @@ public struct KubernetesRegistry: Sendable {
             return .unchanged
         case .deleted(let key):
             remember(event, of: resource)
-            return objects[resource, default: [:]].removeValue(forKey: key) == nil ? .unchanged : .changed
+            return objectsByKey[resource, default: [:]].removeValue(forKey: key) == nil ? .unchanged : .changed
         case .added(let converted), .modified(let converted):
             remember(event, of: resource)
             guard !converted.isEmpty else {
                 // Nothing DNS uses any more (an FQDN slice, a slice without its service label): drop any older copy.
-                return objects[resource, default: [:]].removeValue(forKey: event.key) == nil ? .unchanged : .changed
+                return objectsByKey[resource, default: [:]].removeValue(forKey: event.key) == nil ? .unchanged : .changed
             }
-            let previous = objects[resource, default: [:]].updateValue(converted, forKey: event.key)
+            let previous = objectsByKey[resource, default: [:]].updateValue(converted, forKey: event.key)
             return previous == converted ? .unchanged : .changed
         }
     }
@@ -103,18 +127,23 @@ public struct KubernetesRegistry: Sendable {
 
     /// Every object of every collection, as the answer builder takes them.
     public var snapshot: RegistrySnapshot {
+        RegistrySnapshot(objects: objects)
+    }
+
+    /// Every object of every collection, in no particular order (`RegistrySnapshot` sorts).
+    public var objects: [RegistryObject] {
         var all: [RegistryObject] = []
         for resource in WatchedResource.allCases {
-            for (_, converted) in objects[resource] ?? [:] {
+            for (_, converted) in objectsByKey[resource] ?? [:] {
                 all += converted
             }
         }
-        return RegistrySnapshot(objects: all)
+        return all
     }
 
     /// Objects held for `resource`.
     public func count(of resource: WatchedResource) -> Int {
-        objects[resource]?.count ?? 0
+        objectsByKey[resource]?.count ?? 0
     }
 
     private mutating func remember(_ event: WatchEvent, of resource: WatchedResource) {

@@ -1,0 +1,183 @@
+import DNSKubernetes
+import DNSRegistry
+import Foundation
+import Logging
+import Synchronization
+
+/// The Kubernetes API as a registry source: one `ResourceWatcher` thread per collection keeps a `KubernetesRegistry`
+/// current, and `onChange` tells the owner (the control loop) to compile new answers.
+///
+/// Once every collection has been listed the source is synced, and stays so: an outage or a broken watch keeps the
+/// last data, and `status.staleSince` says since when they may be out of date.
+public final class KubernetesSource: Sendable {
+    public struct Status: Sendable, Equatable {
+        public var isSynced = false
+        /// Since when some collection has had no working watch (the data may miss changes made since); `nil` while
+        /// every watch is up.
+        public var staleSince: ContinuousClock.Instant?
+        public var objects: [WatchedResource: Int] = [:]
+        /// Lists started again after a 410 (the resume point expired).
+        public var relists: [WatchedResource: Int] = [:]
+        /// Failed requests and broken watches.
+        public var failures: [WatchedResource: Int] = [:]
+    }
+
+    private struct State {
+        var registry: KubernetesRegistry
+        /// Bumped on every change of the objects.
+        var generation = 0
+        var status = Status()
+        /// Per collection, since when its watch has been down (absent: up, or never connected yet).
+        var brokenSince: [WatchedResource: ContinuousClock.Instant] = [:]
+    }
+
+    public let settings: WatchSettings
+    private let client: APIClient
+    private let logger: Logger
+    private let onChange: @Sendable () -> Void
+    private let state: Mutex<State>
+    private let watchers = Mutex<[ResourceWatcher]>([])
+
+    public init(
+        client: APIClient, settings: WatchSettings, logger: Logger, onChange: @escaping @Sendable () -> Void
+    ) {
+        self.client = client
+        self.settings = settings
+        self.logger = logger
+        self.onChange = onChange
+        state = Mutex(State(registry: KubernetesRegistry(resources: settings.resources)))
+    }
+
+    /// Starts listing and watching; returns at once (the first lists complete in the background).
+    public func start() {
+        let started = WatchedResource.allCases.filter(settings.resources.contains).map {
+            ResourceWatcher(resource: $0, client: client, settings: settings, source: self, logger: logger)
+        }
+        watchers.withLock { $0 = started }
+        logger.info(
+            "watching the Kubernetes API",
+            metadata: [
+                "server": "\(client.access.server)",
+                "resources": "\(started.map(\.resource.rawValue).joined(separator: ","))",
+            ])
+        started.forEach { $0.start() }
+    }
+
+    /// Stops every watcher and waits for their threads.
+    public func stop() {
+        let running = watchers.withLock { $0 }
+        running.forEach { $0.stop() }
+        running.forEach { $0.join() }
+    }
+
+    public var status: Status {
+        state.withLock { $0.status }
+    }
+
+    /// True once every collection has been listed.
+    public var isSynced: Bool {
+        state.withLock { $0.status.isSynced }
+    }
+
+    /// Every object, with a number that changes whenever they do.
+    public func current() -> (generation: Int, objects: [RegistryObject]) {
+        state.withLock { ($0.generation, $0.registry.objects) }
+    }
+
+    // MARK: - From the watchers
+
+    func resourceVersion(of resource: WatchedResource) -> String? {
+        state.withLock { $0.registry.resourceVersions[resource] }
+    }
+
+    /// Applies a list page; returns the continue token, `nil` after the last page.
+    func applyListPage(_ body: [UInt8], of resource: WatchedResource, isFirst: Bool) throws(APIError) -> String? {
+        let started = ContinuousClock.now
+        let outcome: Result<KubernetesRegistry.ListPage, KubernetesRegistry.ListError> = state.withLock { state in
+            do throws(KubernetesRegistry.ListError) {
+                let page = try state.registry.applyListPage(body, of: resource, isFirst: isFirst)
+                if page.continueToken == nil {
+                    state.generation += 1
+                    state.status.isSynced = state.registry.isSynced
+                    state.status.objects[resource] = state.registry.count(of: resource)
+                }
+                return .success(page)
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let page):
+            for reason in page.skipped {
+                logger.warning("skipped a \(resource.kind) from the API: \(reason)")
+            }
+            if page.continueToken == nil {
+                logger.info(
+                    "listed \(resource.rawValue)",
+                    metadata: [
+                        "objects": "\(status.objects[resource] ?? 0)", "parse": "\(ContinuousClock.now - started)",
+                    ])
+                onChange()
+            }
+            return page.continueToken
+        case .failure(.status(let status)):
+            throw .status(code: status.code, status)
+        case .failure:
+            throw .protocolError("the \(resource.rawValue) list is not a JSON list")
+        }
+    }
+
+    func apply(line: [UInt8], of resource: WatchedResource) -> KubernetesRegistry.Outcome {
+        let outcome = state.withLock { state in
+            let outcome = state.registry.apply(line: line, of: resource)
+            if outcome == .changed {
+                state.generation += 1
+                state.status.objects[resource] = state.registry.count(of: resource)
+            }
+            return outcome
+        }
+        switch outcome {
+        case .changed: onChange()
+        case .skipped(let reason): logger.warning("skipped a \(resource.kind) watch event: \(reason)")
+        default: break
+        }
+        return outcome
+    }
+
+    /// A watch is established: the collection is current again.
+    func watching(_ resource: WatchedResource) {
+        let brokenSince = state.withLock { state in
+            let since = state.brokenSince.removeValue(forKey: resource)
+            state.status.staleSince = state.brokenSince.values.min()
+            return since
+        }
+        if let brokenSince {
+            logger.notice(
+                "the \(resource.rawValue) watch is back; its data had been stale for \(Self.format(ContinuousClock.now - brokenSince))")
+        }
+    }
+
+    func relisting(_ resource: WatchedResource) {
+        state.withLock { $0.status.relists[resource, default: 0] += 1 }
+        logger.notice("the \(resource.rawValue) watch's resourceVersion expired: listing again")
+    }
+
+    func failed(_ resource: WatchedResource, error: APIError, retryingAfter wait: Duration) {
+        let (synced, staleFor) = state.withLock { state in
+            let now = ContinuousClock.now
+            if state.brokenSince[resource] == nil { state.brokenSince[resource] = now }
+            state.status.staleSince = state.brokenSince.values.min()
+            state.status.failures[resource, default: 0] += 1
+            return (state.status.isSynced, now - (state.status.staleSince ?? now))
+        }
+        let serving =
+            synced
+            ? "serving the last data (stale for \(Self.format(staleFor)))"
+            : "not synced yet: cluster names get SERVFAIL"
+        logger.error("Kubernetes API: \(resource.rawValue): \(error); retrying in \(Self.format(wait)); \(serving)")
+    }
+
+    static func format(_ duration: Duration) -> String {
+        String(format: "%.1fs", duration.seconds)
+    }
+}
