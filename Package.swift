@@ -91,7 +91,7 @@ let package = Package(
             name: "DNSServerTests",
             dependencies: [
                 "DNSServer", "DNSAnswer", "DNSRegistry", "DNSWire", "DNSEventLoop", "DNSForward", "DNSTestKit",
-                .product(name: "Logging", package: "swift-log"),
+                "DNSKubernetes", "DNSKubernetesClient", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -1,5 +1,6 @@
 import DNSAnswer
 import DNSEventLoop
+import DNSKubernetesClient
 import Foundation
 import Glibc
 import Logging
@@ -17,6 +18,9 @@ final class ControlLoop: @unchecked Sendable {
     private let onSignal: (@Sendable () -> Void)?
     private let httpSockets: [OperationalEndpoint: BoundSocket]
     private let counters: @Sendable () -> WorkerCounters
+    private let kubernetes: KubernetesSource?
+    /// Set by `registryChanged()` from a watcher thread, read on the control thread after the wake-up.
+    private let apiChanged = Mutex(false)
     /// Set by SIGTERM: `/health` fails while the server keeps answering for the lame-duck period.
     private var draining = false
     private var drainTimer: DNSEventLoop.Timer?
@@ -27,8 +31,10 @@ final class ControlLoop: @unchecked Sendable {
     init(
         reloader: ZoneReloader, configuration: ServerConfiguration, logger: Logger,
         publish: @escaping @Sendable (AnswerTable) -> Void, onSignal: (@Sendable () -> Void)?,
-        httpSockets: [OperationalEndpoint: BoundSocket] = [:], counters: @escaping @Sendable () -> WorkerCounters
+        httpSockets: [OperationalEndpoint: BoundSocket] = [:], counters: @escaping @Sendable () -> WorkerCounters,
+        kubernetes: KubernetesSource? = nil
     ) {
+        self.kubernetes = kubernetes
         self.reloader = reloader
         self.configuration = configuration
         self.logger = logger
@@ -41,6 +47,16 @@ final class ControlLoop: @unchecked Sendable {
     func start() throws {
         try thread.start(name: "dns-control") { [self] started in run(started: started) }
     }
+
+    /// The API source changed: compile new answers soon (from any thread).
+    func registryChanged() {
+        apiChanged.withLock { $0 = true }
+        wakeup.withLock { $0?.signal() }
+    }
+
+    /// How long an API change waits for more to arrive before the answers are compiled: watch events come in bursts
+    /// (a rollout touches every slice of a service), and a change must be answered within 100 ms of its event.
+    static let apiReloadDelay = Duration.milliseconds(20)
 
     func stop() {
         stopRequested.withLock { $0 = true }
@@ -63,8 +79,8 @@ final class ControlLoop: @unchecked Sendable {
         // The debounce timer is replaced, never released from inside its own callback.
         var pendingReload: DNSEventLoop.Timer?
         var reloadScheduled = false
-        let directoryWatch = DirectoryWatch()
-        directoryWatch?.watchTree(configuration.zonesDirectory)
+        let directoryWatch = configuration.zonesDirectory == nil ? nil : DirectoryWatch()
+        if let zones = configuration.zonesDirectory { directoryWatch?.watchTree(zones) }
 
         func reload() {
             reloadScheduled = false
@@ -75,13 +91,22 @@ final class ControlLoop: @unchecked Sendable {
             } catch {
                 logger.error("cannot read the zones directory; still serving the last good registry: \(error)")
             }
-            directoryWatch?.watchTree(reloader.directoryPath)
+            if let zones = reloader.directoryPath { directoryWatch?.watchTree(zones) }
         }
 
         do {
             let wake = try base.makeWakeup { [self] in
                 if stopRequested.withLock({ $0 }) {
                     base.exit()
+                    return
+                }
+                let changed = apiChanged.withLock { changed in
+                    defer { changed = false }
+                    return changed
+                }
+                if changed, !reloadScheduled {
+                    reloadScheduled = true
+                    pendingReload = base.schedule(after: ControlLoop.apiReloadDelay) { reload() }
                 }
             }
             wakeup.withLock { $0 = wake }
@@ -92,7 +117,7 @@ final class ControlLoop: @unchecked Sendable {
                         reloadScheduled = true
                         pendingReload = base.schedule(after: configuration.reloadDelay) { reload() }
                     })
-            } else {
+            } else if configuration.zonesDirectory != nil {
                 logger.warning(
                     "inotify is unavailable; the zones directory is rescanned every \(configuration.rescanInterval)")
             }
@@ -120,7 +145,6 @@ final class ControlLoop: @unchecked Sendable {
                     try base.watchSignal(SIGHUP) { [self] in
                         reloadConfiguration()
                         reload()
-                        directoryWatch?.watchTree(reloader.directoryPath)
                     })
             }
         } catch {
@@ -204,15 +228,20 @@ final class ControlLoop: @unchecked Sendable {
         case .health:
             return draining ? HTTPResponse(status: 503, body: "draining\n") : HTTPResponse(status: 200, body: "OK")
         case .ready:
-            // Ready once a registry has been loaded and published: before that, cluster names get SERVFAIL.
-            return reloader.statistics.reloads > 0
-                ? HTTPResponse(status: 200, body: "OK") : HTTPResponse(status: 503, body: "registry not loaded yet\n")
+            // Ready once a registry has been loaded and published (with the API, once every first list is in):
+            // before that, cluster names get SERVFAIL.
+            guard reloader.statistics.reloads > 0 else {
+                let waiting = kubernetes.map { $0.isSynced ? "" : " (waiting for the first Kubernetes API lists)" } ?? ""
+                return HTTPResponse(status: 503, body: "registry not loaded yet\(waiting)\n")
+            }
+            return HTTPResponse(status: 200, body: "OK")
         case .metrics:
             let first = configuration.listenAddresses.first.map { "dns://\($0)" } ?? "dns://"
             return HTTPResponse(
                 status: 200, contentType: Metrics.contentType,
                 body: Metrics.render(
-                    counters: counters(), registry: reloader.statistics, labels: Metrics.Labels(server: first)))
+                    counters: counters(), registry: reloader.statistics, kubernetes: kubernetes?.status,
+                    labels: Metrics.Labels(server: first)))
         }
     }
 }

@@ -1,4 +1,6 @@
 import DNSAnswer
+import DNSKubernetes
+import DNSKubernetesClient
 
 /// Every metric the server exports, in the Prometheus text format (version 0.0.4), with CoreDNS's names and labels
 /// where CoreDNS has the metric so that existing dashboards and alerts keep working. Names are defined here only.
@@ -14,7 +16,10 @@ enum Metrics {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
     static let version = "0.1.0"
 
-    static func render(counters: WorkerCounters, registry: ZoneReloader.Statistics, labels: Labels) -> String {
+    static func render(
+        counters: WorkerCounters, registry: ZoneReloader.Statistics, kubernetes: KubernetesSource.Status? = nil,
+        labels: Labels, now: ContinuousClock.Instant = .now
+    ) -> String {
         var text = ""
         let dns = "server=\"\(labels.server)\",view=\"\(labels.view)\",zone=\"\(labels.zone)\""
 
@@ -111,6 +116,9 @@ enum Metrics {
         metric(
             &text, "clusterdns_registry_last_success_timestamp_seconds", .gauge,
             "When the zones directory was last read successfully.", [("", registry.lastGoodScan)])
+        if let kubernetes {
+            kubernetesMetrics(&text, kubernetes, now: now)
+        }
         metric(
             &text, "clusterdns_zone_serial", .gauge, "The SOA serial of the cluster zones.",
             [("", Double(registry.serial))])
@@ -198,6 +206,34 @@ enum Metrics {
         cumulative += counts[bounds.count]
         text += "\(name)_bucket{\(labels),le=\"+Inf\"} \(cumulative)\n"
         text += "\(name)_sum{\(labels)} \(sum)\n\(name)_count{\(labels)} \(cumulative)\n"
+    }
+
+    /// The API source: whether it synced, how stale its data may be, and how its watches fare.
+    private static func kubernetesMetrics(_ text: inout String, _ status: KubernetesSource.Status, now: ContinuousClock.Instant) {
+        let resources = WatchedResource.allCases.filter { status.objects[$0] != nil || status.failures[$0] != nil }
+        func perResource(_ values: [WatchedResource: Int]) -> [(String, Int)] {
+            resources.map { ("resource=\"\($0.rawValue)\"", values[$0] ?? 0) }
+        }
+        metric(
+            &text, "clusterdns_kubernetes_synced", .gauge,
+            "1 once every collection has been listed from the Kubernetes API; before, cluster names get SERVFAIL.",
+            [("", status.isSynced ? 1 : 0)])
+        let staleFor = status.staleSince.map { now - $0 } ?? .zero
+        let stale = Double(staleFor.components.seconds) + Double(staleFor.components.attoseconds) / 1e18
+        metric(
+            &text, "clusterdns_kubernetes_stale_seconds", .gauge,
+            "How long some watch of the Kubernetes API has been down: the answers may miss changes made since. 0 while every watch is up.",
+            [("", stale)])
+        metric(
+            &text, "clusterdns_kubernetes_objects", .gauge, "Objects held from the Kubernetes API, by collection.",
+            perResource(status.objects))
+        metric(
+            &text, "clusterdns_kubernetes_relists_total", .counter,
+            "Lists made again because a watch's resourceVersion expired (410).", perResource(status.relists))
+        metric(
+            &text, "clusterdns_kubernetes_watch_failures_total", .counter,
+            "Failed API requests and broken watches, each followed by a back-off and a retry.",
+            perResource(status.failures))
     }
 
     private static func metric(

@@ -1,6 +1,7 @@
 import DNSAnswer
 import DNSEventLoop
 import DNSForward
+import DNSKubernetesClient
 import DNSWire
 import Foundation
 import Glibc
@@ -43,6 +44,7 @@ public final class Server: Sendable {
     private struct Running {
         var workers: [Worker]
         var control: ControlLoop
+        var kubernetes: KubernetesSource?
         var addresses: [SocketAddress]
         var endpoints: [OperationalEndpoint: SocketAddress]
     }
@@ -92,8 +94,24 @@ public final class Server: Sendable {
             sockets.joined().forEach { $0.close() }
             throw error
         }
+        // The source starts watching once the control loop runs; its changes reach the loop through this box.
+        let registryChanged = RegistryChangeSignal()
+        var kubernetes: KubernetesSource?
+        if let settings = configuration.kubernetes {
+            do {
+                let client = try APIClient(access: settings.access)
+                kubernetes = KubernetesSource(client: client, settings: settings.settings, logger: logger) {
+                    registryChanged.signal()
+                }
+            } catch {
+                sockets.joined().forEach { $0.close() }
+                httpSockets.values.forEach { $0.close() }
+                throw StartError.zones("--kubernetes: \(error)")
+            }
+        }
         let reloader = ZoneReloader(
-            path: configuration.zonesDirectory, configuration: configuration.answers, logger: logger)
+            path: configuration.zonesDirectory, configuration: configuration.answers, kubernetes: kubernetes,
+            logger: logger)
         let table: AnswerTable?
         do {
             table = try reloader.reload()
@@ -129,16 +147,19 @@ public final class Server: Sendable {
         }
         let control = ControlLoop(
             reloader: reloader, configuration: configuration, logger: logger, publish: publish, onSignal: onSignal,
-            httpSockets: httpSockets, counters: counters)
+            httpSockets: httpSockets, counters: counters, kubernetes: kubernetes)
         do {
             try control.start()
         } catch {
             workers.forEach { $0.stop() }
             throw error
         }
+        registryChanged.connect { control.registryChanged() }
+        kubernetes?.start()
         let endpoints = httpSockets.mapValues(\.localAddress)
         running.withLock {
-            $0 = Running(workers: workers, control: control, addresses: addresses, endpoints: endpoints)
+            $0 = Running(
+                workers: workers, control: control, kubernetes: kubernetes, addresses: addresses, endpoints: endpoints)
         }
         let failedWhileStarting = stateBox.withLock { state in
             if case .failed = state { return true }
@@ -165,6 +186,7 @@ public final class Server: Sendable {
                 defer { box = nil }; return box
             })
         else { return }
+        current.kubernetes?.stop()
         current.control.stop()
         current.workers.forEach { $0.stop() }
         stateBox.withLock { state in

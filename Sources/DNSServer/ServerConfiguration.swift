@@ -1,12 +1,14 @@
 import DNSAnswer
 import DNSEventLoop
+import DNSKubernetes
+import DNSKubernetesClient
 import DNSWire
 import Glibc
 
 /// Everything the server needs to run, already validated: the command line and, later, the config file build one.
 public struct ServerConfiguration: Sendable {
-    /// Manifest directory (`--zones`).
-    public var zonesDirectory: String
+    /// Manifest directory (`--zones`); `nil`: the registry comes from the Kubernetes API alone.
+    public var zonesDirectory: String?
     /// Addresses to serve DNS on, UDP and TCP each (`--listen`).
     public var listenAddresses: [SocketAddress]
     public var answers: AnswerConfiguration
@@ -38,11 +40,14 @@ public struct ServerConfiguration: Sendable {
     /// Without inotify events (some filesystems never send them) the directory is still checked this often.
     public var rescanInterval: Duration
 
+    /// The Kubernetes API as a registry source (`--kubernetes`, `--kubeconfig`), beside the zones directory or alone.
+    public var kubernetes: KubernetesConfiguration?
+
     /// Where names outside the cluster zones go (`--upstream`, `--resolv-conf`, ...); `nil`: they are refused.
     public var forwarding: ForwardConfiguration?
 
     public init(
-        zonesDirectory: String = "zones",
+        zonesDirectory: String? = "zones",
         listenAddresses: [SocketAddress],
         answers: AnswerConfiguration = AnswerConfiguration(),
         threads: Int = ServerConfiguration.defaultThreads,
@@ -77,4 +82,15 @@ public struct ServerConfiguration: Sendable {
 
     /// One worker per online core.
     public static var defaultThreads: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}
+
+/// How to reach the API server and what to watch.
+public struct KubernetesConfiguration: Sendable {
+    public var access: ClusterAccess
+    public var settings: WatchSettings
+
+    public init(access: ClusterAccess, settings: WatchSettings) {
+        self.access = access
+        self.settings = settings
+    }
 }

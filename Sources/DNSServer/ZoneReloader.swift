@@ -1,9 +1,11 @@
 import DNSAnswer
+import DNSKubernetesClient
 import DNSRegistry
 import Foundation
 import Logging
 
-/// Reads the manifest directory and compiles a new answer table when what it describes has changed.
+/// Reads the manifest directory and the Kubernetes API source, and compiles a new answer table when what they describe
+/// has changed. Objects from the API win over manifests that declare the same object.
 ///
 /// Used from one thread at a time: the starting thread for the first load, then only the control loop.
 final class ZoneReloader {
@@ -24,8 +26,11 @@ final class ZoneReloader {
         var serial: UInt32 = 0
     }
 
-    private var directory: ManifestDirectory
-    private(set) var directoryPath: String
+    private var directory: ManifestDirectory?
+    private(set) var directoryPath: String?
+    private let kubernetes: KubernetesSource?
+    /// The API source's generation the current table was built from.
+    private var builtGeneration = -1
     private var configuration: AnswerConfiguration
     /// Set when the answer configuration changed: the next reload compiles a table even if no file changed.
     private var rebuildPending = false
@@ -33,32 +38,35 @@ final class ZoneReloader {
     private var serial = SOASerial()
     private(set) var statistics = Statistics()
 
-    init(path: String, configuration: AnswerConfiguration, logger: Logger) {
-        directory = ManifestDirectory(path: path, logger: logger)
+    init(path: String?, configuration: AnswerConfiguration, kubernetes: KubernetesSource? = nil, logger: Logger) {
+        directory = path.map { ManifestDirectory(path: $0, logger: logger) }
         directoryPath = path
+        self.kubernetes = kubernetes
         self.configuration = configuration
         self.logger = logger
     }
 
     /// Takes a reloaded configuration: new answer settings are compiled into the next table, a new directory is read
     /// from scratch.
-    func update(configuration newConfiguration: AnswerConfiguration, zonesDirectory: String) {
+    func update(configuration newConfiguration: AnswerConfiguration, zonesDirectory: String?) {
         if newConfiguration != configuration {
             configuration = newConfiguration
             rebuildPending = true
         }
         if zonesDirectory != directoryPath {
-            directory = ManifestDirectory(path: zonesDirectory, logger: logger)
+            directory = zonesDirectory.map { ManifestDirectory(path: $0, logger: logger) }
             directoryPath = zonesDirectory
             rebuildPending = true
         }
     }
 
-    /// A new table when the registry changed since the last call (always on the first), else `nil`.
+    /// A new table when the registry changed since the last call (always on the first), else `nil`. With the API as
+    /// a source, nothing is built until its first lists are complete: until then cluster names get SERVFAIL.
     func reload() throws -> AnswerTable? {
         let scan: ManifestScan
         do {
-            scan = try directory.scan()
+            scan = try directory?.scan() ?? ManifestScan(
+                changed: false, snapshot: .empty, errors: [], files: 0, parsedFiles: 0)
         } catch {
             statistics.reloadErrors += 1
             throw error
@@ -69,24 +77,35 @@ final class ZoneReloader {
             statistics.reloadErrors += 1
         }
         statistics.failingFiles = scan.errors.count
-        guard scan.changed || rebuildPending || statistics.reloads == 0 else { return nil }
+        var snapshot = scan.snapshot
+        var apiChanged = false
+        if let kubernetes {
+            guard kubernetes.isSynced else { return nil }
+            let (generation, objects) = kubernetes.current()
+            apiChanged = generation != builtGeneration
+            if scan.changed || apiChanged || rebuildPending || statistics.reloads == 0 {
+                builtGeneration = generation
+                snapshot = scan.snapshot.overlaid(with: objects)
+            }
+        }
+        guard scan.changed || apiChanged || rebuildPending || statistics.reloads == 0 else { return nil }
         rebuildPending = false
         let started = ContinuousClock.now
         let table = AnswerTable.build(
-            from: scan.snapshot, configuration: configuration,
+            from: snapshot, configuration: configuration,
             serial: serial.next(secondsSinceEpoch: UInt64(Date().timeIntervalSince1970)))
         statistics.reloads += 1
-        statistics.services = scan.snapshot.services.count
-        statistics.endpointSlices = scan.snapshot.endpointSlices.count
-        statistics.pods = scan.snapshot.pods.count
-        statistics.namespaces = scan.snapshot.namespaces.count
+        statistics.services = snapshot.services.count
+        statistics.endpointSlices = snapshot.endpointSlices.count
+        statistics.pods = snapshot.pods.count
+        statistics.namespaces = snapshot.namespaces.count
         statistics.serial = table.serial
         logger.info(
             "registry loaded",
             metadata: [
-                "services": "\(scan.snapshot.services.count)",
-                "endpointslices": "\(scan.snapshot.endpointSlices.count)",
-                "pods": "\(scan.snapshot.pods.count)", "names": "\(table.nameCount)", "serial": "\(table.serial)",
+                "services": "\(snapshot.services.count)",
+                "endpointslices": "\(snapshot.endpointSlices.count)",
+                "pods": "\(snapshot.pods.count)", "names": "\(table.nameCount)", "serial": "\(table.serial)",
                 "files": "\(scan.files)", "errors": "\(scan.errors.count)",
                 "build": "\(ContinuousClock.now - started)",
             ])

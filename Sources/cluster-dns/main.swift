@@ -2,6 +2,8 @@ import ArgumentParser
 import DNSAnswer
 import DNSEventLoop
 import DNSForward
+import DNSKubernetes
+import DNSKubernetesClient
 import DNSServer
 import DNSWire
 import Foundation
@@ -15,15 +17,38 @@ struct ClusterDNSCommand: ParsableCommand {
         discussion: """
             Serves A/AAAA, SRV, PTR, CNAME (ExternalName), pod, SOA and NS records for the cluster zone as the
             Kubernetes DNS-Based Service Discovery specification 1.1.0 describes, from the v1 Service,
-            discovery.k8s.io/v1 EndpointSlice, v1 Endpoints and v1 Pod manifests in --zones, reloaded when they change.
+            discovery.k8s.io/v1 EndpointSlice, v1 Endpoints and v1 Pod manifests in --zones, reloaded when they change,
+            and from the Kubernetes API (--kubernetes in a pod, --kubeconfig outside), listed and watched.
             Names outside the cluster zones are forwarded to the --upstream resolvers (or the nameservers of
             --resolv-conf), with a cache.
             """)
 
     @Option(
         help: ArgumentHelp(
-            "Directory of Kubernetes manifests (*.yaml, *.yml, *.json), read recursively.", valueName: "dir"))
-    var zones = "zones"
+            "Directory of Kubernetes manifests (*.yaml, *.yml, *.json) and *.zone files, read recursively. (default: zones, unless the Kubernetes API is the source)",
+            valueName: "dir"))
+    var zones: String?
+
+    @Flag(
+        help: ArgumentHelp(
+            "Watch the Kubernetes API from inside a pod: the service account's token and CA, KUBERNETES_SERVICE_HOST/PORT."
+        ))
+    var kubernetes = false
+
+    @Option(help: ArgumentHelp("Watch the Kubernetes API as this kubeconfig says (outside a cluster).", valueName: "path"))
+    var kubeconfig: String?
+
+    @Option(
+        name: .customLong("kube-context"),
+        help: ArgumentHelp("The kubeconfig context to use. (default: its current-context)", valueName: "name"))
+    var kubeContext: String?
+
+    @Option(
+        name: .customLong("kube-api"),
+        help: ArgumentHelp(
+            "The API server URL, overriding the in-cluster or kubeconfig one; alone, an unauthenticated server such as `kubectl proxy` (http://127.0.0.1:8001).",
+            valueName: "url"))
+    var kubeAPI: String?
 
     @Option(
         help: ArgumentHelp(
@@ -162,9 +187,14 @@ struct ClusterDNSCommand: ParsableCommand {
     }
 
     func serverConfiguration() throws -> ServerConfiguration {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: zones, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("The zones directory \(zones) does not exist (give one with --zones DIR).")
+        let kubernetesConfiguration = try kubernetesSource()
+        let zones = self.zones ?? (kubernetesConfiguration == nil ? "zones" : nil)
+        if let zones {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: zones, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw ValidationError("The zones directory \(zones) does not exist (give one with --zones DIR).")
+            }
         }
         var addresses: [SocketAddress] = []
         for text in listen.isEmpty ? [ServerConfiguration.defaultListenAddress] : listen {
@@ -199,7 +229,40 @@ struct ClusterDNSCommand: ParsableCommand {
             forwarding: try forwardConfiguration())
         configuration.logQueries = logQueries
         configuration.forwarding?.forceTCP = forceTCP
+        configuration.kubernetes = kubernetesConfiguration
         return configuration
+    }
+
+    /// The API source from `--kubernetes`, `--kubeconfig` (and `--kube-context`) and `--kube-api`; `nil` without.
+    func kubernetesSource() throws -> KubernetesConfiguration? {
+        guard kubernetes || kubeconfig != nil || kubeAPI != nil else {
+            if kubeContext != nil { throw ValidationError("--kube-context needs --kubeconfig.") }
+            return nil
+        }
+        if kubernetes, kubeconfig != nil {
+            throw ValidationError("--kubernetes (in-cluster) and --kubeconfig exclude each other; give one.")
+        }
+        if kubeContext != nil, kubeconfig == nil { throw ValidationError("--kube-context needs --kubeconfig.") }
+        var access: ClusterAccess
+        do {
+            if kubernetes {
+                access = try ClusterAccess.inCluster()
+            } else if let kubeconfig {
+                access = try ClusterAccess.kubeconfig(path: kubeconfig, context: kubeContext)
+            } else {
+                access = ClusterAccess(server: try APIServerURL(parsing: kubeAPI!))
+            }
+            if let kubeAPI {
+                access.server = try APIServerURL(parsing: kubeAPI)
+            }
+        } catch let error as ClusterAccess.LoadError {
+            throw ValidationError(error.description)
+        } catch {
+            throw ValidationError("--kube-api: \(error)")
+        }
+        guard let podMode = PodMode(rawValue: pods) else { return nil }
+        return KubernetesConfiguration(
+            access: access, settings: WatchSettings.forCluster(watchingPods: podMode == .verified))
     }
 
     /// The forwarding flags; the upstreams from `--upstream`, else from `--resolv-conf`.

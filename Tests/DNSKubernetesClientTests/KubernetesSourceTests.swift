@@ -10,7 +10,7 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct KubernetesSourceTests {
     @Test func listsThenWatchesFromTheListsResourceVersionOverTLS() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         cluster.script.withLock {
             $0.watches["/api/v1/services"] = [
@@ -41,7 +41,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func aPaginatedListIsReadPageByPageAndCommittedWhole() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         let pages = try (1...6).map { try KubeFixtures.bytes("kube-api/list/services-limit2-page\($0).json") }
         cluster.script.withLock { $0.lists["/api/v1/services"] = pages.map { .json($0) } }
@@ -65,7 +65,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func anExpiredResourceVersionListsAgain() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         cluster.script.withLock {
             $0.watches["/api/v1/services"] = [
@@ -84,7 +84,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func aRelistDropsObjectsThatAreGone() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         cluster.script.withLock {
             $0.lists["/api/v1/services"]!.append(
@@ -104,7 +104,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func aStreamCutMidEventResumesFromTheLastEventSeen() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         let events = try KubeFixtures.bytes("kube-api/watch/services.jsonl").split(separator: UInt8(ascii: "\n"))
         cluster.script.withLock {
@@ -129,7 +129,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func aStalledWatchIsReconnectedAndTheDataKeepServing() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         var settings = KubeFixtures.settings()
         settings.stallTimeout = .milliseconds(300)
@@ -144,7 +144,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func aSlowListStillSyncsAndNothingIsServedBefore() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         let body = try KubeFixtures.bytes("kube-api/list/services.json")
         let half = body.count / 2
@@ -170,7 +170,7 @@ struct KubernetesSourceTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let tokenPath = try directory.write("token", "first-token")
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         cluster.script.withLock {
             $0.acceptedTokens = ["first-token"]
@@ -197,7 +197,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func unauthorizedBeforeTheFirstSyncKeepsRetrying() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         cluster.script.withLock { $0.acceptedTokens = ["the-right-token"] }
         let running = try RunningSource.trusting(cluster)
@@ -209,7 +209,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func aServerCertificateFromAnotherAuthorityIsRefused() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         let access = ClusterAccess(
             server: try APIServerURL(parsing: cluster.server.url),
@@ -223,7 +223,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func aClientCertificateAuthenticates() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS(clientAuthority: true))
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS(clientAuthority: true))
         defer { cluster.stop() }
         let access = ClusterAccess(
             server: try APIServerURL(parsing: cluster.server.url),
@@ -239,7 +239,7 @@ struct KubernetesSourceTests {
     }
 
     @Test func podsAreWatchedWithTheFieldSelectorWhenAsked() throws {
-        let cluster = try RecordedCluster(tls: KubeFixtures.serverTLS())
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
         let running = try RunningSource.trusting(cluster, settings: KubeFixtures.settings([.services, .endpointSlices, .pods]))
         defer { running.stop() }

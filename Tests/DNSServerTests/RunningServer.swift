@@ -15,17 +15,18 @@ final class RunningServer {
     init(
         files: [String: String], listen: String = "127.0.0.1:0", threads: Int = 2,
         answers: AnswerConfiguration = AnswerConfiguration(), tcpIdleTimeout: Duration = .seconds(10),
-        forwarding: ForwardConfiguration? = nil
+        forwarding: ForwardConfiguration? = nil, kubernetes: KubernetesConfiguration? = nil, readsZones: Bool = true
     ) throws {
         zones = try TemporaryDirectory()
         for (name, contents) in files {
             try zones.write(name, contents)
         }
-        let configuration = ServerConfiguration(
-            zonesDirectory: zones.path, listenAddresses: [try SocketAddress(listen)], answers: answers,
+        var configuration = ServerConfiguration(
+            zonesDirectory: readsZones ? zones.path : nil, listenAddresses: [try SocketAddress(listen)], answers: answers,
             threads: threads, tcpIdleTimeout: tcpIdleTimeout, reloadDelay: .milliseconds(50),
             healthAddress: try SocketAddress("127.0.0.1:0"), readyAddress: try SocketAddress("127.0.0.1:0"),
             metricsAddress: try SocketAddress("127.0.0.1:0"), forwarding: forwarding)
+        configuration.kubernetes = kubernetes
         server = Server(configuration: configuration, logger: logs.logger)
         do {
             try server.start()
