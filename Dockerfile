@@ -1,9 +1,9 @@
-# ClusterDNS image: build with the Swift toolchain, run on slim Debian with libevent only.
+# ClusterDNS image: build with the Swift toolchain, run on slim Debian with libevent and OpenSSL only.
 #   docker build -t cluster-dns .
 #   docker run --rm -p 1053:53/udp -p 1053:53/tcp -v "$PWD/zones:/zones:ro" cluster-dns
 FROM swift:6.1-bookworm AS build
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libevent-dev pkg-config \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libevent-dev libssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -16,7 +16,7 @@ RUN swift build -c release --product cluster-dns --static-swift-stdlib \
 FROM debian:bookworm-slim
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libevent-2.1-7 libstdc++6 ca-certificates libcap2-bin \
+        libevent-2.1-7 libssl3 libstdc++6 ca-certificates libcap2-bin \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/cluster-dns /usr/local/bin/cluster-dns
 # Port 53 as a non-root user: the binary carries NET_BIND_SERVICE (the pod must allow that one capability).

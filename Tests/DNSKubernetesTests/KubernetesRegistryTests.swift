@@ -118,4 +118,24 @@ struct KubernetesRegistryTests {
         }
         #expect(registry.snapshot.service(namespace: "prod", name: "web") != nil)
     }
+
+    @Test func paginatedPagesReplaceTheCollectionOnlyWithTheLastPage() throws {
+        var registry = try Self.listedRegistry()
+        let page1 = try KubeAPIFixtures.bytes("list/services-limit2-page1.json")
+        let first = try registry.applyListPage(page1, of: .services, isFirst: true)
+        #expect(first.continueToken != nil)
+        // Until the last page, the previous list keeps serving whole.
+        #expect(registry.count(of: .services) == 11)
+        // A list cut short (a 410 on continue) starts over; the partial pages are dropped.
+        _ = try registry.applyListPage(page1, of: .services, isFirst: true)
+        var token = first.continueToken
+        for number in 2...6 {
+            let page = try registry.applyListPage(
+                try KubeAPIFixtures.bytes("list/services-limit2-page\(number).json"), of: .services, isFirst: false)
+            token = page.continueToken
+            #expect((token == nil) == (number == 6))
+        }
+        #expect(registry.count(of: .services) == 11)
+        #expect(registry.resourceVersions[.services] == "274")
+    }
 }

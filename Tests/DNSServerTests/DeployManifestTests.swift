@@ -1,4 +1,5 @@
 import DNSRegistry
+import DNSKubernetesClient
 import DNSServer
 import DNSTestKit
 import Foundation
@@ -100,16 +101,34 @@ struct DeployManifestTests {
                 }
             }
         }
-        #expect(granted == ["/services", "/pods", "/namespaces", "discovery.k8s.io/endpointslices"])
+        // What the Deployment's flags make the server watch, and nothing more.
+        let deployment = try Self.object("Deployment", in: try Self.documents())
+        let container = try #require(
+            ((((deployment["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])?[
+                "containers"] as? [[String: Any]])?.first)
+        let args = try #require(container["args"] as? [String])
+        #expect(args.contains("--kubernetes"))
+        let watched = WatchSettings.forCluster(watchingPods: args.contains("--pods=verified")).resources
+        let expected = Set(
+            watched.map { resource in
+                switch resource {
+                case .endpointSlices: "discovery.k8s.io/endpointslices"
+                default: "/\(resource.rawValue)"
+                }
+            })
+        #expect(granted == expected)
     }
 
     @Test func theConfigMapsManifestsParse() throws {
         let configMap = try Self.object("ConfigMap", in: try Self.documents())
         let data = try #require(configMap["data"] as? [String: String])
         #expect(!data.isEmpty)
+        // Each file is valid as it stands; its example, uncommented, is one object.
         for (name, text) in data {
-            let objects = try ManifestParser.parse(text, path: name)
-            #expect(!objects.isEmpty, "\(name)")
+            _ = try ManifestParser.parse(text, path: name)
+            let example = text.split(separator: "\n").filter { $0.hasPrefix("# ") && !$0.hasPrefix("# For") }
+                .map { $0.dropFirst(2) }.joined(separator: "\n")
+            #expect(try ManifestParser.parse(example, path: name).count == 1, "\(name)")
         }
     }
 }
@@ -126,6 +145,9 @@ struct DockerfileTests {
         #expect(lines.contains { $0.contains("swift build -c release --product cluster-dns --static-swift-stdlib") })
         #expect(lines.contains { $0.hasPrefix("FROM debian:bookworm-slim") })
         #expect(Self.dockerfile.contains("libevent-2.1-7"))
+        // The API client's TLS: OpenSSL at build and run time.
+        #expect(Self.dockerfile.contains("libssl-dev"))
+        #expect(Self.dockerfile.contains("libssl3"))
         #expect(Self.dockerfile.contains("setcap cap_net_bind_service=+ep /usr/local/bin/cluster-dns"))
         let user = try #require(lines.last { $0.hasPrefix("USER ") })
         #expect(user == "USER 65532:65532")
