@@ -58,6 +58,21 @@ public struct KubernetesRegistry: Sendable {
     public mutating func applyListPage(_ body: [UInt8], of resource: WatchedResource, isFirst: Bool)
         throws(ListError) -> ListPage
     {
+        apply(try Self.decodeListPage(body, of: resource), of: resource, isFirst: isFirst)
+    }
+
+    /// A list page decoded, not yet applied: decoding is the slow part, and needs no access to the registry.
+    public struct DecodedListPage: Sendable {
+        var objects: [RegistryObjectKey: [RegistryObject]]
+        var continueToken: String?
+        var resourceVersion: String?
+        var skipped: [String]
+    }
+
+    /// Decodes a list page; items DNS cannot use are skipped with their reason.
+    public static func decodeListPage(_ body: [UInt8], of resource: WatchedResource) throws(ListError)
+        -> DecodedListPage
+    {
         guard let list = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw .notAList
         }
@@ -67,31 +82,41 @@ public struct KubernetesRegistry: Sendable {
         guard let items = list["items"] as? [[String: Any]] ?? (list["items"] is NSNull ? [] : nil) else {
             throw .notAList
         }
-        var fresh = isFirst ? [:] : pendingLists[resource] ?? [:]
+        var objects: [RegistryObjectKey: [RegistryObject]] = [:]
         var skipped: [String] = []
         for item in items {
             do {
                 let converted = try WatchEvent.registryObjects(item, resource: resource)
                 let metadata = item["metadata"] as? [String: Any] ?? [:]
                 if !converted.isEmpty {
-                    fresh[WatchEvent.key(metadata, resource: resource)] = converted
+                    objects[WatchEvent.key(metadata, resource: resource)] = converted
                 }
             } catch {
                 skipped.append("\(error)")
             }
         }
         let listMetadata = list["metadata"] as? [String: Any]
-        if let token = listMetadata?["continue"] as? String, !token.isEmpty {
+        let token = listMetadata?["continue"] as? String
+        return DecodedListPage(
+            objects: objects, continueToken: token?.isEmpty == false ? token : nil,
+            resourceVersion: listMetadata?["resourceVersion"] as? String, skipped: skipped)
+    }
+
+    /// Applies a decoded page (see `applyListPage`).
+    public mutating func apply(_ page: DecodedListPage, of resource: WatchedResource, isFirst: Bool) -> ListPage {
+        var fresh = isFirst ? [:] : pendingLists[resource] ?? [:]
+        fresh.merge(page.objects) { _, new in new }
+        if let token = page.continueToken {
             pendingLists[resource] = fresh
-            return ListPage(continueToken: token, skipped: skipped)
+            return ListPage(continueToken: token, skipped: page.skipped)
         }
         pendingLists[resource] = nil
         objectsByKey[resource] = fresh
         listed.insert(resource)
-        if let version = listMetadata?["resourceVersion"] as? String {
+        if let version = page.resourceVersion {
             resourceVersions[resource] = version
         }
-        return ListPage(continueToken: nil, skipped: skipped)
+        return ListPage(continueToken: nil, skipped: page.skipped)
     }
 
     /// Applies one watch event of `resource`.

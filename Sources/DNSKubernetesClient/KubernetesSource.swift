@@ -92,18 +92,17 @@ public final class KubernetesSource: Sendable {
 
     /// Applies a list page; returns the continue token, `nil` after the last page.
     func applyListPage(_ body: [UInt8], of resource: WatchedResource, isFirst: Bool) throws(APIError) -> String? {
-        let started = ContinuousClock.now
-        let outcome: Result<KubernetesRegistry.ListPage, KubernetesRegistry.ListError> = state.withLock { state in
-            do throws(KubernetesRegistry.ListError) {
-                let page = try state.registry.applyListPage(body, of: resource, isFirst: isFirst)
+        // Decoded outside the lock: the watchers of other collections decode their pages meanwhile.
+        let outcome = Result { () throws(KubernetesRegistry.ListError) in
+            let decoded = try KubernetesRegistry.decodeListPage(body, of: resource)
+            return state.withLock { state in
+                let page = state.registry.apply(decoded, of: resource, isFirst: isFirst)
                 if page.continueToken == nil {
                     state.generation += 1
                     state.status.isSynced = state.registry.isSynced
                     state.status.objects[resource] = state.registry.count(of: resource)
                 }
-                return .success(page)
-            } catch {
-                return .failure(error)
+                return page
             }
         }
         switch outcome {
@@ -112,11 +111,7 @@ public final class KubernetesSource: Sendable {
                 logger.warning("skipped a \(resource.kind) from the API: \(reason)")
             }
             if page.continueToken == nil {
-                logger.info(
-                    "listed \(resource.rawValue)",
-                    metadata: [
-                        "objects": "\(status.objects[resource] ?? 0)", "parse": "\(ContinuousClock.now - started)",
-                    ])
+                logger.info("listed \(resource.rawValue)", metadata: ["objects": "\(status.objects[resource] ?? 0)"])
                 onChange()
             }
             return page.continueToken
@@ -128,8 +123,15 @@ public final class KubernetesSource: Sendable {
     }
 
     func apply(line: [UInt8], of resource: WatchedResource) -> KubernetesRegistry.Outcome {
+        let event: WatchEvent
+        do {
+            event = try WatchEvent(line: line, resource: resource)
+        } catch {
+            logger.warning("skipped a \(resource.kind) watch event: \(error)")
+            return .skipped("\(error)")
+        }
         let outcome = state.withLock { state in
-            let outcome = state.registry.apply(line: line, of: resource)
+            let outcome = state.registry.apply(event, of: resource)
             if outcome == .changed {
                 state.generation += 1
                 state.status.objects[resource] = state.registry.count(of: resource)

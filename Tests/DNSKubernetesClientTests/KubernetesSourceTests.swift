@@ -100,7 +100,7 @@ struct KubernetesSourceTests {
         #expect(eventually { running.source.status.relists[.services] == 1 })
         #expect(eventually { running.source.status.objects[.services] == 0 })
         #expect(running.names(of: "Service").isEmpty)
-        #expect(!running.names(of: "EndpointSlice").isEmpty)
+        #expect(eventually { !running.names(of: "EndpointSlice").isEmpty })
     }
 
     @Test func aStreamCutMidEventResumesFromTheLastEventSeen() throws {
