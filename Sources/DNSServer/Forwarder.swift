@@ -319,8 +319,8 @@ final class Forwarder {
         // RFC 6604 §3: the RCODE is the last name's; a negative answer keeps the target's SOA (RFC 2308 §3).
         chase.answer.responseCode = targetReply.responseCode
         if targetReply.answers.isEmpty { chase.answer.authorities = targetReply.authorities }
-        // The target's records are not ours to vouch for.
-        chase.answer.header.isAuthoritative = false
+        // AA stays set: RFC 1035 §4.1.1 ties it to the question's name (the first owner of a CNAME chain), which is
+        // ours; CoreDNS's kubernetes plugin answers chased aliases authoritatively too.
         let type = chase.query.question.type
         if let last = targetReply.answers.last, case .cname(let next) = last.data,
             !targetReply.answers.contains(where: { $0.name == next && $0.type == type }),
