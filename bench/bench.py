@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+import forwarding
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 ZONE = "cluster.local"
@@ -160,14 +162,15 @@ def peak_rss_mb(pid):
 class ClusterDNS:
     name = "ClusterDNS"
 
-    def __init__(self, binary, zones, workdir, threads):
+    def __init__(self, binary, zones, workdir, threads, upstream_port=9):
         self.port = free_port()
         self.log_path = os.path.join(workdir, "cluster-dns.log")
         command = ["taskset", "-c", SERVER_CORE, binary, "--zones", zones, "--listen", "127.0.0.1:%d" % self.port,
                    "--threads", str(threads), "--ttl", "5", "--log-level", "info",
-                   # The query mix stays inside the cluster zone; a discard-port upstream keeps the start-up loop
-                   # probe (and anything forwarded) on loopback, never on the machine's resolver.
-                   "--upstream", "127.0.0.1:9", "--health", "none", "--ready", "none", "--metrics", "none"]
+                   # ExternalName targets are resolved upstream (and cached), as in a cluster: a local Knot serves
+                   # them, which keeps everything on loopback, never on the machine's resolver.
+                   "--upstream", "127.0.0.1:%d" % upstream_port, "--health", "none", "--ready", "none",
+                   "--metrics", "none"]
         self.started = time.monotonic()
         self.process = start(command, self.log_path)
 
@@ -188,9 +191,9 @@ def parse_duration(text):
 class Knot:
     name = "Knot"
 
-    def __init__(self, zone_file, workdir, workers):
+    def __init__(self, zone_file, workdir, workers, zone=ZONE, core=None, name="knot"):
         self.port = free_port()
-        directory = os.path.join(workdir, "knot")
+        directory = os.path.join(workdir, name)
         os.makedirs(directory, exist_ok=True)
         config = os.path.join(directory, "knot.conf")
         with open(config, "w") as out:
@@ -214,22 +217,47 @@ template:
 zone:
   - domain: {zone}
     file: "{zonefile}"
-""".format(dir=directory, port=self.port, workers=workers, zone=ZONE, zonefile=os.path.abspath(zone_file)))
+""".format(dir=directory, port=self.port, workers=workers, zone=zone, zonefile=os.path.abspath(zone_file)))
         self.log_path = os.path.join(directory, "knotd.log")
         self.started = time.monotonic()
-        self.process = start(["taskset", "-c", SERVER_CORE, "knotd", "-c", config], self.log_path)
+        self.process = start(["taskset", "-c", core or SERVER_CORE, "knotd", "-c", config], self.log_path)
+
+
+class ForwardingClusterDNS:
+    """ClusterDNS with no cluster objects, forwarding everything to `upstream_port` with its cache."""
+    name = "ClusterDNS"
+
+    def __init__(self, binary, workdir, upstream_port, threads):
+        self.port = free_port()
+        zones = os.path.join(workdir, "empty-zones")
+        os.makedirs(zones, exist_ok=True)
+        self.log_path = os.path.join(workdir, "cluster-dns-forward.log")
+        self.process = start(
+            ["taskset", "-c", SERVER_CORE, binary, "--zones", zones, "--listen", "127.0.0.1:%d" % self.port,
+             "--threads", str(threads), "--upstream", "127.0.0.1:%d" % upstream_port, "--cache-size", "100000",
+             "--health", "none", "--ready", "none", "--metrics", "none"], self.log_path)
+
+
+class Unbound:
+    name = "unbound"
+
+    def __init__(self, workdir, upstream_port):
+        self.port = free_port()
+        self.log_path = os.path.join(workdir, "unbound.log")
+        self.process = start(forwarding.unbound_command(SERVER_CORE, self.port, upstream_port, workdir),
+                             self.log_path)
 
 
 # MARK: - Correctness
 
-def dig_batch(port, questions, workdir):
-    """{(name, type): (status, aa, answers, authority types)} from one `dig -f` run."""
+def dig_batch(port, questions, workdir, recursion=False):
+    """{(name, type): (status, aa, answers, authority types)} from one `dig -f` run (RD set with `recursion`)."""
     batch = os.path.join(workdir, "dig-batch-%d.txt" % port)
     with open(batch, "w") as out:
         for name, qtype in questions:
             out.write("%s %s\n" % (name, qtype))
     output = subprocess.run(
-        ["dig", "@127.0.0.1", "-p", str(port), "+norec", "+tries=2", "+time=2", "+noall", "+comments", "+answer",
+        ["dig", "@127.0.0.1", "-p", str(port), "+rec" if recursion else "+norec", "+tries=2", "+time=2", "+noall", "+comments", "+answer",
          "+authority", "+question", "+nottlid", "-f", batch],
         capture_output=True, text=True, timeout=120).stdout
     results = {}
@@ -269,6 +297,12 @@ def compare(samples_path, cluster, knot, workdir):
     mismatches = []
     for name, qtype in questions:
         key = (name.rstrip(".").lower(), qtype)
+        if key in ours:
+            # An ExternalName's CNAME comes with its target's records from upstream (as CoreDNS answers); Knot, only
+            # authoritative, gives the CNAME alone. The cluster's own records must be the same.
+            status, aa, answers, authority = ours[key]
+            ours[key] = (status, aa, tuple(record for record in answers
+                                           if record.split()[0].rstrip(".").endswith(ZONE)), authority)
         if key not in ours or key not in theirs or ours[key] != theirs[key]:
             mismatches.append("%s %s\n    ClusterDNS: %s\n    Knot:       %s" % (name, qtype, ours.get(key),
                                                                              theirs.get(key)))
@@ -380,7 +414,11 @@ def run_size(services, args, workdir, results):
     row = {"services": services, "summary": summary}
     results.append(row)
 
-    cluster = ClusterDNS(args.binary, zones, directory, args.threads)
+    # The upstream for ExternalName targets, on the client core: it only sees the first query of each target.
+    upstream = Knot(os.path.join(directory, "example.com.zone"), directory, 1, zone="example.com", core=CLIENT_CORE,
+                    name="upstream")
+    wait_answer(upstream.port, "ns.example.com", upstream.process, START_TIMEOUT)
+    cluster = ClusterDNS(args.binary, zones, directory, args.threads, upstream_port=upstream.port)
     row["first_answer_s"] = wait_answer(cluster.port, probe, cluster.process, START_TIMEOUT)
     row["rss_loaded_mb"] = peak_rss_mb(cluster.process.pid)
     knot = Knot(os.path.join(directory, "cluster.local.zone"), directory, args.threads)
@@ -404,7 +442,64 @@ def run_size(services, args, workdir, results):
     row["build_s"], row["reload_served_s"] = reload_time(cluster, zones)
     row["rss_after_reload_mb"] = peak_rss_mb(cluster.process.pid)
     stop(cluster.process)
+    stop(upstream.process)
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def run_forwarding(args, workdir):
+    """Cache-hit forwarding: ClusterDNS and unbound in front of the same Knot upstream (on the client core, since it
+    only sees the warm-up misses). Returns the measurements, or None in smoke mode (answers compared only)."""
+    directory = os.path.join(workdir, "forwarding")
+    os.makedirs(directory, exist_ok=True)
+    zone_file = os.path.join(directory, forwarding.UPSTREAM_ZONE + ".zone")
+    forwarding.write_upstream_zone(zone_file)
+    queries = os.path.join(directory, "queries.txt")
+    forwarding.write_queries(queries, 100000)
+    upstream = Knot(zone_file, directory, 1, zone=forwarding.UPSTREAM_ZONE, core=CLIENT_CORE, name="upstream")
+    probe = "host-0." + forwarding.UPSTREAM_ZONE
+    wait_answer(upstream.port, probe, upstream.process, START_TIMEOUT)
+    ours = ForwardingClusterDNS(args.binary, directory, upstream.port, args.threads)
+    wait_answer(ours.port, probe, ours.process, START_TIMEOUT)
+    theirs = Unbound(directory, upstream.port)
+    wait_answer(theirs.port, probe, theirs.process, START_TIMEOUT)
+
+    # Same answers (records, rcode) from both, and as the upstream has them.
+    questions = forwarding.sample_questions()
+    mine, peer, truth = (dig_batch(server.port, questions, directory, recursion=server is not upstream)
+                         for server in (ours, theirs, upstream))
+    mismatches = ["%s %s: ClusterDNS %s, unbound %s, upstream %s" % (name, qtype, mine.get((name, qtype)),
+                                                                    peer.get((name, qtype)),
+                                                                    truth.get((name, qtype)))
+                  for name, qtype in questions
+                  if not (answer_core(mine.get((name, qtype))) == answer_core(peer.get((name, qtype)))
+                          == answer_core(truth.get((name, qtype))))]
+    if mismatches:
+        log("forwarded answers differ:\n" + "\n".join(mismatches[:20]))
+        raise SystemExit(2)
+    log("forwarding: %d sample answers identical (ClusterDNS, unbound, upstream)" % len(questions))
+    if args.smoke:
+        for server in (ours, theirs, upstream):
+            stop(server.process)
+        return None
+    results = {}
+    for server, key in ((ours, "cluster"), (theirs, "unbound")):
+        # Warm the cache with every name the query file holds, then measure hits only.
+        dnsperf(server.port, queries, 2, rate=20000)
+        log("forwarding: dnsperf against %s (%d s saturated, %d s at %d qps)" % (
+            server.name, args.duration, args.duration, args.rate))
+        results[key] = measure(server, queries, args.duration, args.rate)
+    for server in (ours, theirs, upstream):
+        stop(server.process)
+    return results
+
+
+def answer_core(result):
+    """What must agree between a forwarder and the upstream: the status, the answer records and the authority types
+    (dig prints no TTLs here, which count down in a cache; the AA flag differs by design)."""
+    if result is None:
+        return None
+    status, _aa, answers, authority = result
+    return status, answers, authority
 
 
 # MARK: - Report
@@ -448,7 +543,7 @@ def verdict(met, detail):
     return ("met" if met else "**not met**") + " (" + detail + ")"
 
 
-def report(results, memory, args, command):
+def report(results, memory, args, command, forwarded=None):
     lines = ["# ClusterDNS vs Knot DNS: the cluster zone", "",
              "Generated by `bench/run`; see `bench/README.md` for what each column means.", "",
              "Command: `%s`" % command, "", "## Machine", ""]
@@ -489,7 +584,32 @@ def report(results, memory, args, command):
                       memory["services"], memory["summary"]["endpoints"], memory["summary"]["clusterip"],
                       memory["summary"]["headless"], memory["summary"]["external"], memory["rss_loaded_mb"],
                       memory["rss_after_reload_mb"])]
+    if forwarded:
+        lines += ["", "## Forwarding: cache hits (ClusterDNS vs unbound)", "",
+                  "Both forward every name to the same upstream (Knot, authoritative for `%s`, %d names, on core %s)"
+                  " and are warmed with every name first, so the runs measure cache hits: %d%% A, %d%% AAAA "
+                  "(NODATA, negatively cached). unbound %s, 1 thread, `module-config: iterator`." % (
+                      forwarding.UPSTREAM_ZONE, forwarding.NAMES, CLIENT_CORE,
+                      round((1 - forwarding.NODATA_SHARE) * 100), round(forwarding.NODATA_SHARE * 100),
+                      version(["unbound", "-V"]).replace("Version ", "")), "",
+                  "| server | qps (sat.) | avg ms (sat.) | avg ms @rate | p99 ms @rate | lost | CPU µs/query "
+                  "| peak RSS MB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for key, label in (("cluster", "ClusterDNS"), ("unbound", "unbound")):
+            m = forwarded[key]
+            lines.append("| %s | %.0f | %.3f | %.3f | %.3f | %d | %.2f | %.1f |" % (
+                label, m["qps"], m["avg_ms"], m["fixed_avg_ms"], m["fixed_p99_ms"], m["lost"], m["cpu_us"],
+                m["rss_mb"]))
+        c, u = forwarded["cluster"], forwarded["unbound"]
+        lines.append("| **ratio ClusterDNS/unbound** | %.2f× | %.2f× | %.2f× | %.2f× | | %.2f× | %.2f× |" % (
+            ratio(c["qps"], u["qps"]), ratio(c["avg_ms"], u["avg_ms"]), ratio(c["fixed_avg_ms"], u["fixed_avg_ms"]),
+            ratio(c["fixed_p99_ms"], u["fixed_p99_ms"]), ratio(c["cpu_us"], u["cpu_us"]),
+            ratio(c["rss_mb"], u["rss_mb"])))
     lines += ["", "## Targets", ""]
+    if forwarded:
+        q = ratio(forwarded["cluster"]["qps"], forwarded["unbound"]["qps"])
+        lines.append("- Cache-hit forwarding qps ≥ 1.0× unbound: %s" % verdict(
+            q >= 1.0, "%.2f×, %+.0f%%" % (q, (q - 1) * 100)))
     for row in results:
         if "cluster" not in row:
             continue
@@ -525,6 +645,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="ClusterDNS threads = Knot UDP workers")
     parser.add_argument("--quick", action="store_true", help="1000 services, 3 s runs")
     parser.add_argument("--smoke", action="store_true", help="correctness check only; no load, no RESULTS.md")
+    parser.add_argument("--no-forwarding", action="store_true", help="skip the forwarding (unbound) half")
     parser.add_argument("--binary", required=True)
     parser.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     parser.add_argument("--command", default="bench/run")
@@ -536,10 +657,12 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     workdir = tempfile.mkdtemp(prefix="cluster-dns-bench.")
-    results, memory = [], None
+    results, memory, forwarded = [], None, None
     try:
         for size in sizes:
             run_size(size, args, workdir, results)
+        if not args.no_forwarding:
+            forwarded = run_forwarding(args, workdir)
         # The memory target is judged on the largest size: its peak after load, queries and one reload.
         memory = next((row for row in results if row["services"] >= 100000), None)
     finally:
@@ -548,7 +671,7 @@ def main():
     if args.smoke:
         log("smoke: answers agree with Knot on every sample")
         return
-    text = report(results, memory, args, args.command)
+    text = report(results, memory, args, args.command, forwarded)
     with open(args.results, "w") as out:
         out.write(text)
     print(text)

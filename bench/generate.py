@@ -148,6 +148,21 @@ def write_zone(path, namespaces, cluster):
         out.write("\n".join(lines) + "\n")
 
 
+EXTERNAL_ZONE = "example.com"
+
+
+def write_external_zone(path, cluster):
+    """What the upstream serves for the ExternalName targets (`host-N.example.com`): ClusterDNS adds the target's
+    records to the CNAME, as CoreDNS does, so it needs an upstream that answers them."""
+    lines = ["$ORIGIN %s." % EXTERNAL_ZONE, "$TTL 3600", "@ SOA ns hostmaster 1 3600 600 86400 3600", "@ NS ns",
+             "ns A 192.0.2.1"]
+    for index, service in enumerate(cluster):
+        if service["kind"] == "external":
+            lines.append("%s. A 198.51.%d.%d" % (service["target"], index // 250 % 256, index % 250 + 1))
+    with open(path, "w") as out:
+        out.write("\n".join(lines) + "\n")
+
+
 def query_names(cluster):
     """Every candidate question of each kind, as (name, type)."""
     kinds = {kind: [] for kind, _ in QUERY_MIX}
@@ -208,6 +223,7 @@ def main():
     write_manifests(os.path.join(args.out, "zones"), namespaces, cluster)
     if not args.no_knot:
         write_zone(os.path.join(args.out, "cluster.local.zone"), namespaces, cluster)
+        write_external_zone(os.path.join(args.out, EXTERNAL_ZONE + ".zone"), cluster)
         kinds = query_names(cluster)
         write_queries(os.path.join(args.out, "queries.txt"), kinds, args.queries, args.seed)
         write_samples(os.path.join(args.out, "samples.json"), kinds, args.seed)
