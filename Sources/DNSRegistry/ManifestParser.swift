@@ -208,11 +208,44 @@ public enum ManifestParser {
 
     static func ipAddress(_ node: ManifestNode, family: IPFamily? = nil) throws(ManifestIssue) -> IPAddress {
         let text = try node.string()
-        guard let address = IPAddress(text) else { throw node.issue("\(quoted(text)) is not an IP address") }
+        guard let address = dottedQuad(text) ?? IPAddress(text) else {
+            throw node.issue("\(quoted(text)) is not an IP address")
+        }
         if let family, family.isV4 != address.isV4 {
             throw node.issue("\(quoted(text)) is not an \(family.rawValue) address")
         }
         return address
+    }
+
+    /// `IPv4Address(_:)`'s rules (four decimal parts of 1-3 digits, no leading zero, at most 255) over the bytes,
+    /// for text of digits and dots only, which can't be anything else; `nil` otherwise (also for text with other
+    /// characters, which `IPAddress(_:)` then reads). Endpoint addresses are most of a cluster's scalars, and the
+    /// general parser splits into substrings per part.
+    static func dottedQuad(_ text: String) -> IPAddress? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        var leadingZero = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if digits == 0 { leadingZero = byte == UInt8(ascii: "0") } else if leadingZero { return nil }
+                digits += 1
+                part = part * 10 + UInt32(byte - UInt8(ascii: "0"))
+                guard digits <= 3, part <= 255 else { return nil }
+            case UInt8(ascii: "."):
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | part
+                parts += 1
+                part = 0
+                digits = 0
+            default:
+                return nil
+            }
+        }
+        guard digits > 0, parts == 3 else { return nil }
+        return .v4(IPv4Address(value << 8 | part))
     }
 
     enum IPFamily: String {
