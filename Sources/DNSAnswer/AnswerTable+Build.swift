@@ -14,18 +14,10 @@ extension AnswerTable {
     public static func build(
         from snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32
     ) -> AnswerTable {
-        var records = ClusterRecords(snapshot: snapshot, configuration: configuration, serial: serial)
-        var collection = records.collect()
-        let staticAuthorities = addStaticZones(
-            snapshot.staticZones, to: &collection, firstAuthority: configuration.zones.count + 2,
-            clusterZones: configuration.zones)
-        // Static zones that were accepted are ours as much as the cluster zones: a CNAME into them is not chased.
-        let staticOrigins = staticAuthorities.compactMap { Name(wireLabels: $0.apex[...]) }
-        var compiler = Compiler(
-            collection: collection, ttl: configuration.ttl, ourZones: configuration.zones + staticOrigins)
-        for index in collection.nodes.indices {
-            compiler.compileNode(index)
-        }
+        var (compiler, staticAuthorities) = compile(snapshot, configuration: configuration, serial: serial)
+        // Peak memory is here: let the records go before the arrays are copied into the table, which frees each
+        // array as soon as it is copied.
+        compiler.releaseCollection()
         let authorities =
             configuration.zones.map { zone in
                 negativeAuthority(apex: zone, isClusterZone: true, configuration: configuration, serial: serial)
@@ -35,10 +27,29 @@ extension AnswerTable {
                 negativeAuthority(
                     apex: "ip6.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
             ] + staticAuthorities
-        return AnswerTable(
-            serial: serial, configuration: configuration, authorities: authorities, nodes: compiler.nodes,
-            keyBytes: compiler.keyBytes, answers: compiler.answers, answerBytes: compiler.answerBytes,
-            recordEnds: compiler.recordEnds, externalTargets: compiler.externalTargets)
+        return AnswerTable(serial: serial, configuration: configuration, authorities: authorities, taking: &compiler)
+    }
+
+    /// Collects the records and compiles every node; the collection lives only in the compiler it returns.
+    private static func compile(
+        _ snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32
+    ) -> (Compiler, [Authority]) {
+        var records = ClusterRecords(snapshot: snapshot, configuration: configuration, serial: serial)
+        var collection = records.collect()
+        let staticAuthorities = addStaticZones(
+            snapshot.staticZones, to: &collection, firstAuthority: configuration.zones.count + 2,
+            clusterZones: configuration.zones)
+        // Static zones that were accepted are ours as much as the cluster zones: a CNAME into them is not chased.
+        let staticOrigins = staticAuthorities.compactMap { Name(wireLabels: $0.apex[...]) }
+        let count = collection.nodes.count
+        var compiler = Compiler(
+            collection: collection, ttl: configuration.ttl, ourZones: configuration.zones + staticOrigins)
+        collection = RecordCollection()
+        records = ClusterRecords(snapshot: .empty, configuration: configuration, serial: serial)
+        for index in 0..<count {
+            compiler.compileNode(index)
+        }
+        return (compiler, staticAuthorities)
     }
 
     /// The SOA for negative answers of one zone. Owner, and inside a cluster zone the SOA's own names, point at the
@@ -113,7 +124,7 @@ extension AnswerTable {
 
     /// Lays nodes and answers out in flat arrays.
     struct Compiler {
-        let collection: RecordCollection
+        private(set) var collection: RecordCollection
         let ttl: UInt32
         /// Cluster and static zones: a CNAME target below one is ours to answer, never chased upstream.
         let ourZones: [Name]
@@ -130,6 +141,10 @@ extension AnswerTable {
             self.ttl = ttl
             self.ourZones = ourZones.map { $0.lowercased() }
             nodes.reserveCapacity(collection.order.count)
+        }
+
+        mutating func releaseCollection() {
+            collection = RecordCollection()
         }
 
         mutating func compileNode(_ index: Int) {
