@@ -7,7 +7,7 @@
 /// The path is only spelled out for a message: a node keeps its parent's path and its own step, since nearly every
 /// node is read without a problem.
 struct ManifestNode {
-    let document: YAMLDocument
+    private let box: YAMLDocument.Box
     let index: Int32
     /// The path of the node this one was reached from.
     private let parentPath: String
@@ -21,12 +21,12 @@ struct ManifestNode {
     }
 
     /// The root of `document`.
-    init(root document: YAMLDocument) {
-        self.init(document, document.root, parentPath: "", step: .none)
+    init(root box: YAMLDocument.Box) {
+        self.init(box, box.document.root, parentPath: "", step: .none)
     }
 
-    private init(_ document: YAMLDocument, _ index: Int32, parentPath: String, step: Step) {
-        self.document = document
+    private init(_ box: YAMLDocument.Box, _ index: Int32, parentPath: String, step: Step) {
+        self.box = box
         self.index = index
         self.parentPath = parentPath
         self.step = step
@@ -40,6 +40,8 @@ struct ManifestNode {
         case .index(let index): "\(parentPath)[\(index)]"
         }
     }
+
+    private var document: YAMLDocument { box.document }
 
     private var entry: YAMLDocument.Entry { document.entry(index) }
 
@@ -81,7 +83,7 @@ struct ManifestNode {
     func field(_ key: StaticString) throws(ManifestIssue) -> ManifestNode? {
         guard entry.kind == .mapping else { throw issue("expected a mapping, found \(kindName)") }
         if let value = document.value(in: index, key: key) {
-            let child = ManifestNode(document, value, parentPath: path, step: .key(key))
+            let child = ManifestNode(box, value, parentPath: path, step: .key(key))
             return child.isNull ? nil : child
         }
         guard let merged = document.value(in: index, key: "<<", tag: YAMLDocument.mergeTag) else { return nil }
@@ -92,7 +94,7 @@ struct ManifestNode {
             case .scalar: []
             }
         for source in sources where document.entry(source).kind == .mapping {
-            if let found = try ManifestNode(document, source, parentPath: path, step: .none).field(key) {
+            if let found = try ManifestNode(box, source, parentPath: path, step: .none).field(key) {
                 return found
             }
         }
@@ -110,7 +112,7 @@ struct ManifestNode {
         guard entry.kind == .sequence else { throw issue("expected a list, found \(kindName)") }
         let path = path
         return (0..<Int(entry.count)).map { position in
-            ManifestNode(document, document.child(index, position), parentPath: path, step: .index(position))
+            ManifestNode(box, document.child(index, position), parentPath: path, step: .index(position))
         }
     }
 

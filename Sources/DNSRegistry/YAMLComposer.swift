@@ -22,7 +22,7 @@ enum YAMLComposer {
     /// `body` throws) the rest of the stream is only checked; that problem is thrown at the end unless the stream has
     /// a syntax, depth or alias problem, which wins.
     static func compose(
-        _ text: String, _ body: (YAMLDocument) throws(ManifestIssue) -> Void
+        _ text: String, _ body: (YAMLDocument.Box) throws(ManifestIssue) -> Void
     ) throws(ManifestIssue) {
         var text = text
         let result = text.withUTF8 { buffer in compose(buffer, body) }
@@ -30,7 +30,7 @@ enum YAMLComposer {
     }
 
     private static func compose(
-        _ buffer: UnsafeBufferPointer<UInt8>, _ body: (YAMLDocument) throws(ManifestIssue) -> Void
+        _ buffer: UnsafeBufferPointer<UInt8>, _ body: (YAMLDocument.Box) throws(ManifestIssue) -> Void
     ) -> Result<Void, ManifestIssue> {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
@@ -82,26 +82,30 @@ enum YAMLComposer {
         /// Each anchor of the current document (anchors are per document): its node and expanded size.
         var anchors: [String: (node: Int32, size: Int)] = [:]
         var aliasExpansion = 0
-        var document: YAMLDocument?
+        /// The document being built, when `building`.
+        var document = YAMLDocument()
+        var building = false
         var documentProblem: ManifestIssue?
 
         /// Takes one event; returns the document it completes.
-        mutating func visit(_ event: yaml_event_t) throws(ManifestIssue) -> YAMLDocument? {
+        mutating func visit(_ event: yaml_event_t) throws(ManifestIssue) -> YAMLDocument.Box? {
             let line = Int32(truncatingIfNeeded: event.start_mark.line + 1)
             switch event.type {
             case YAML_DOCUMENT_START_EVENT:
                 anchors = [:]
                 pending.removeAll(keepingCapacity: true)
-                document = documentProblem == nil ? YAMLDocument() : nil
+                document = YAMLDocument()
+                building = documentProblem == nil
             case YAML_DOCUMENT_END_EVENT:
-                guard let document, let root = pending.last else { return nil }
+                guard building, let root = pending.last else { return nil }
                 document.root = root
-                self.document = nil
-                return document
+                building = false
+                defer { document = YAMLDocument() }
+                return YAMLDocument.Box(document)
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
                 var node: Int32 = -1
-                if let document {
+                if building {
                     let tag: Int32
                     if scalar.quoted_implicit == 1 {
                         tag = YAMLDocument.stringTag
@@ -132,7 +136,7 @@ enum YAMLComposer {
                 let anchor = isSequence ? event.data.sequence_start.anchor : event.data.mapping_start.anchor
                 let explicitTag = isSequence ? event.data.sequence_start.tag : event.data.mapping_start.tag
                 var node: Int32 = -1
-                if let document {
+                if building {
                     let tag =
                         explicitTag.map { document.tagCode(explicit: String(cString: $0)) }
                         ?? (isSequence ? YAMLDocument.sequenceTag : YAMLDocument.mapTag)
@@ -145,7 +149,7 @@ enum YAMLComposer {
                 open.append(Open(node: node, anchor: string(anchor), size: 0, firstChild: pending.count))
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                 guard let collection = open.popLast() else { return nil }
-                if let document {
+                if building {
                     let node = Int(collection.node)
                     document.entries[node].start = Int32(document.children.count)
                     document.entries[node].count = Int32(pending.count - collection.firstChild)
@@ -157,7 +161,7 @@ enum YAMLComposer {
                         let keys = duplicates.keys.map { ManifestParser.quoted($0) }.joined(separator: ", ")
                         documentProblem = ManifestIssue(
                             line: duplicates.line, reason: "a mapping has the key \(keys) more than once")
-                        self.document = nil
+                        building = false
                     }
                 }
                 close(node: collection.node, anchor: collection.anchor, size: collection.size + 1)
@@ -182,7 +186,7 @@ enum YAMLComposer {
         private mutating func close(node: Int32, anchor: String?, size: Int) {
             if let anchor { anchors[anchor] = (node, size) }
             if !open.isEmpty { open[open.count - 1].size += size }
-            if document != nil { pending.append(node) }
+            if building { pending.append(node) }
         }
 
         private func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {

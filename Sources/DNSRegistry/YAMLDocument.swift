@@ -3,7 +3,18 @@
 ///
 /// It keeps what the manifest reader needs and nothing else: each node's kind, line, whether a scalar was plain, the
 /// tag a key is matched by, scalar bytes, and children. An alias is its anchor's node (the same index), as in Yams.
-final class YAMLDocument {
+///
+/// A value type while it is built; readers share it through a `Box`, whose `let` spares them the runtime
+/// exclusivity checks every access to a class's `var` costs.
+struct YAMLDocument {
+    final class Box {
+        let document: YAMLDocument
+
+        init(_ document: YAMLDocument) {
+            self.document = document
+        }
+    }
+
     enum Kind: UInt8 {
         case scalar, sequence, mapping
     }
@@ -38,7 +49,7 @@ final class YAMLDocument {
     static let sequenceTag: Int32 = 3
     static let firstCustomTag: Int32 = 4
 
-    func tagCode(explicit name: String) -> Int32 {
+    mutating func tagCode(explicit name: String) -> Int32 {
         switch name {
         case "tag:yaml.org,2002:str": return Self.stringTag
         case "tag:yaml.org,2002:merge": return Self.mergeTag
