@@ -112,7 +112,8 @@ enum YAMLComposer {
                     } else if let explicit = scalar.tag {
                         tag = document.tagCode(explicit: String(cString: explicit))
                     } else {
-                        tag = scalar.length == 2 && scalar.value[0] == 0x3C && scalar.value[1] == 0x3C
+                        tag =
+                            scalar.length == 2 && scalar.value[0] == 0x3C && scalar.value[1] == 0x3C
                             ? YAMLDocument.mergeTag : YAMLDocument.stringTag
                     }
                     node = Int32(document.entries.count)
@@ -123,7 +124,8 @@ enum YAMLComposer {
                             tag: tag, line: line, start: Int32(document.bytes.count),
                             count: Int32(truncatingIfNeeded: scalar.length)))
                     if scalar.length > 0 {
-                        document.bytes.append(contentsOf: UnsafeBufferPointer(start: scalar.value, count: scalar.length))
+                        document.bytes.append(
+                            contentsOf: UnsafeBufferPointer(start: scalar.value, count: scalar.length))
                     }
                 }
                 close(node: node, anchor: string(scalar.anchor), size: 1)

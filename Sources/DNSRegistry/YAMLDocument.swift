@@ -73,7 +73,8 @@ struct YAMLDocument {
     func string(_ node: Int32) -> String {
         let entry = entries[Int(node)]
         return bytes.withUnsafeBufferPointer { buffer in
-            String(decoding: UnsafeBufferPointer(rebasing: buffer[Int(entry.start)..<Int(entry.start + entry.count)]),
+            String(
+                decoding: UnsafeBufferPointer(rebasing: buffer[Int(entry.start)..<Int(entry.start + entry.count)]),
                 as: UTF8.self)
         }
     }
