@@ -14,18 +14,10 @@ extension AnswerTable {
     public static func build(
         from snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32
     ) -> AnswerTable {
-        var records = ClusterRecords(snapshot: snapshot, configuration: configuration, serial: serial)
-        var collection = records.collect()
-        let staticAuthorities = addStaticZones(
-            snapshot.staticZones, to: &collection, firstAuthority: configuration.zones.count + 2,
-            clusterZones: configuration.zones)
-        // Static zones that were accepted are ours as much as the cluster zones: a CNAME into them is not chased.
-        let staticOrigins = staticAuthorities.compactMap { Name(wireLabels: $0.apex[...]) }
-        var compiler = Compiler(
-            collection: collection, ttl: configuration.ttl, ourZones: configuration.zones + staticOrigins)
-        for name in collection.order {
-            compiler.compileNode(name)
-        }
+        var (compiler, staticAuthorities) = compile(snapshot, configuration: configuration, serial: serial)
+        // Peak memory is here: let the records go before the arrays are copied into the table, which frees each
+        // array as soon as it is copied.
+        compiler.releaseCollection()
         let authorities =
             configuration.zones.map { zone in
                 negativeAuthority(apex: zone, isClusterZone: true, configuration: configuration, serial: serial)
@@ -35,10 +27,29 @@ extension AnswerTable {
                 negativeAuthority(
                     apex: "ip6.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
             ] + staticAuthorities
-        return AnswerTable(
-            serial: serial, configuration: configuration, authorities: authorities, nodes: compiler.nodes,
-            keyBytes: compiler.keyBytes, answers: compiler.answers, answerBytes: compiler.answerBytes,
-            recordEnds: compiler.recordEnds, externalTargets: compiler.externalTargets)
+        return AnswerTable(serial: serial, configuration: configuration, authorities: authorities, taking: &compiler)
+    }
+
+    /// Collects the records and compiles every node; the collection lives only in the compiler it returns.
+    private static func compile(
+        _ snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32
+    ) -> (Compiler, [Authority]) {
+        var records = ClusterRecords(snapshot: snapshot, configuration: configuration, serial: serial)
+        var collection = records.collect()
+        let staticAuthorities = addStaticZones(
+            snapshot.staticZones, to: &collection, firstAuthority: configuration.zones.count + 2,
+            clusterZones: configuration.zones)
+        // Static zones that were accepted are ours as much as the cluster zones: a CNAME into them is not chased.
+        let staticOrigins = staticAuthorities.compactMap { Name(wireLabels: $0.apex[...]) }
+        let count = collection.nodes.count
+        var compiler = Compiler(
+            collection: collection, ttl: configuration.ttl, ourZones: configuration.zones + staticOrigins)
+        collection = RecordCollection()
+        records = ClusterRecords(snapshot: .empty, configuration: configuration, serial: serial)
+        for index in 0..<count {
+            compiler.compileNode(index)
+        }
+        return (compiler, staticAuthorities)
     }
 
     /// The SOA for negative answers of one zone. Owner, and inside a cluster zone the SOA's own names, point at the
@@ -113,7 +124,7 @@ extension AnswerTable {
 
     /// Lays nodes and answers out in flat arrays.
     struct Compiler {
-        let collection: RecordCollection
+        private(set) var collection: RecordCollection
         let ttl: UInt32
         /// Cluster and static zones: a CNAME target below one is ours to answer, never chased upstream.
         let ourZones: [Name]
@@ -123,6 +134,7 @@ extension AnswerTable {
         var answers: [CompiledAnswer] = []
         var answerBytes: [UInt8] = []
         var recordEnds: [UInt32] = []
+        private var writer = RecordWriter()
 
         init(collection: RecordCollection, ttl: UInt32, ourZones: [Name] = []) {
             self.collection = collection
@@ -131,15 +143,20 @@ extension AnswerTable {
             nodes.reserveCapacity(collection.order.count)
         }
 
-        mutating func compileNode(_ name: Name) {
-            let node = collection.node(name)!
+        mutating func releaseCollection() {
+            collection = RecordCollection()
+        }
+
+        mutating func compileNode(_ index: Int) {
+            let node = collection.nodes[index]
+            let name = collection.order[index]
             let key = name.wire
             let keyStart = UInt32(keyBytes.count)
             keyBytes += key
             let answersStart = answers.count
             var fallback: Int32 = -1
             if let target = node.cnameTarget {
-                let alias = record(owner: name, type: .cname, data: .cname(target), ttl: node.ttls[.cname])
+                let alias = record(owner: name, type: .cname, data: .cname(target), ttl: node.ttl(.cname))
                 // Follow our own aliases (ExternalName to ExternalName) to where the chain leaves our data: when it
                 // ends at a name outside every zone we serve, the answer carries the whole chain and the forwarder
                 // completes it from there.
@@ -151,7 +168,7 @@ extension AnswerTable {
                 {
                     visited.insert(end)
                     chain.append(
-                        record(owner: end, type: .cname, data: .cname(next), ttl: collection.node(end)?.ttls[.cname]))
+                        record(owner: end, type: .cname, data: .cname(next), ttl: collection.node(end)?.ttl(.cname)))
                     end = next.lowercased()
                 }
                 let leavesOurData =
@@ -166,16 +183,16 @@ extension AnswerTable {
                 for type in AnswerTable.chasedAliasTypes {
                     let chased = chase(target, type: type, visited: [name])
                     guard !chased.isEmpty else { continue }
-                    appendAnswer(question: name, type: type, answer: [alias] + chased, additional: [])
+                    appendAnswer(question: name, type: type, answer: [alias], chased, additional: [])
                 }
             } else {
                 var everything: [ResourceRecord] = []
-                for type in node.records.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
-                    let rrset = node.records[type]!.map {
-                        record(owner: name, type: type, data: $0, ttl: node.ttls[type])
+                for set in node.rrsets.sorted(by: { $0.type.rawValue < $1.type.rawValue }) where !set.records.isEmpty {
+                    let rrset = set.records.map {
+                        record(owner: name, type: set.type, data: $0, ttl: set.ttl)
                     }
                     everything += rrset
-                    appendAnswer(question: name, type: type, answer: rrset, additional: node.additionals[type] ?? [])
+                    appendAnswer(question: name, type: set.type, answer: rrset, additional: set.additionals)
                 }
                 if !everything.isEmpty {
                     appendAnswer(question: name, type: .any, answer: everything, additional: [])
@@ -198,10 +215,11 @@ extension AnswerTable {
             else { return [] }
             if let target = node.cnameTarget {
                 let next = chase(target, type: type, visited: visited.union([lowered]))
-                let alias = record(owner: lowered, type: .cname, data: .cname(target), ttl: node.ttls[.cname])
+                let alias = record(owner: lowered, type: .cname, data: .cname(target), ttl: node.ttl(.cname))
                 return next.isEmpty ? [] : [alias] + next
             }
-            return (node.records[type] ?? []).map { record(owner: lowered, type: type, data: $0, ttl: node.ttls[type]) }
+            let ttl = node.ttl(type)
+            return node.records(type).map { record(owner: lowered, type: type, data: $0, ttl: ttl) }
         }
 
         func record(owner: Name, type: RecordType, data: RecordData, ttl ownTTL: UInt32? = nil) -> ResourceRecord {
@@ -210,23 +228,31 @@ extension AnswerTable {
 
         /// Writes the records after a question of `question` so compression can point into it, then keeps only the
         /// record bytes. Records that would overflow a TCP message are left out (a later prefix never refers to them).
+        /// The answer section is `answer` then `chased`.
         @discardableResult
         mutating func appendAnswer(
-            question: Name, type: RecordType, answer: [ResourceRecord], additional: [ResourceRecord]
+            question: Name, type: RecordType, answer: [ResourceRecord], _ chased: [ResourceRecord] = [],
+            additional: [ResourceRecord]
         ) -> Int {
-            var writer = WireWriter(prefix: [UInt8](repeating: 0, count: 12))
-            writer.write(Question(name: question, type: type, recordClass: .internet))
+            writer.reset()
+            writer.writeQuestion(question, type: type)
             let start = writer.count
             let endsStart = recordEnds.count
+            let answerTotal = answer.count + chased.count
             var answerCount = 0
             var additionalCount = 0
             var committedEnd = start
-            for (index, rr) in (answer + additional).enumerated() {
-                writer.write(rr)
-                guard writer.count - start <= AnswerTable.maxCompiledAnswerBytes else { break }
-                committedEnd = writer.count
-                recordEnds.append(UInt32(committedEnd - start))
-                if index < answer.count { answerCount += 1 } else { additionalCount += 1 }
+            var index = 0
+            for section in [answer, chased, additional] {
+                for rr in section {
+                    writer.write(rr)
+                    guard writer.count - start <= AnswerTable.maxCompiledAnswerBytes else { break }
+                    committedEnd = writer.count
+                    recordEnds.append(UInt32(committedEnd - start))
+                    if index < answerTotal { answerCount += 1 } else { additionalCount += 1 }
+                    index += 1
+                }
+                guard committedEnd == writer.count else { break }
             }
             answers.append(
                 CompiledAnswer(

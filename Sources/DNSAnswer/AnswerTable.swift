@@ -67,20 +67,32 @@ public final class AnswerTable: @unchecked Sendable {
     /// Bytes of compiled answers, for the memory budget.
     public var compiledBytes: Int { answerBytes.count + keyBytes.count }
 
-    init(
+    convenience init(
         serial: UInt32, configuration: AnswerConfiguration, authorities: [Authority], nodes: [Node],
         keyBytes: [UInt8], answers: [CompiledAnswer], answerBytes: [UInt8], recordEnds: [UInt32],
         externalTargets: [[UInt8]] = []
+    ) {
+        self.init(
+            serial: serial, configuration: configuration, authorities: authorities, nodes: .copying(nodes),
+            keyBytes: .copying(keyBytes), answers: .copying(answers), answerBytes: .copying(answerBytes),
+            recordEnds: .copying(recordEnds), externalTargets: externalTargets)
+    }
+
+    private init(
+        serial: UInt32, configuration: AnswerConfiguration, authorities: [Authority],
+        nodes: UnsafeMutableBufferPointer<Node>, keyBytes: UnsafeMutableBufferPointer<UInt8>,
+        answers: UnsafeMutableBufferPointer<CompiledAnswer>, answerBytes: UnsafeMutableBufferPointer<UInt8>,
+        recordEnds: UnsafeMutableBufferPointer<UInt32>, externalTargets: [[UInt8]]
     ) {
         self.externalTargets = externalTargets
         self.serial = serial
         self.configuration = configuration
         self.authorities = authorities
-        self.nodes = .copying(nodes)
-        self.keyBytes = .copying(keyBytes)
-        self.answers = .copying(answers)
-        self.answerBytes = .copying(answerBytes)
-        self.recordEnds = .copying(recordEnds)
+        self.nodes = nodes
+        self.keyBytes = keyBytes
+        self.answers = answers
+        self.answerBytes = answerBytes
+        self.recordEnds = recordEnds
         // Load factor at most 1/2 keeps probe sequences short.
         var capacity = 16
         while capacity < nodes.count * 2 { capacity <<= 1 }
@@ -93,6 +105,18 @@ public final class AnswerTable: @unchecked Sendable {
             slots[slot] = UInt32(index + 1)
         }
         self.slots = slots
+    }
+
+    /// Takes the compiler's arrays, freeing each as soon as it is copied, so that the table and the whole compiler
+    /// output are never in memory at once.
+    convenience init(
+        serial: UInt32, configuration: AnswerConfiguration, authorities: [Authority], taking compiler: inout Compiler
+    ) {
+        self.init(
+            serial: serial, configuration: configuration, authorities: authorities, nodes: .moving(&compiler.nodes),
+            keyBytes: .moving(&compiler.keyBytes), answers: .moving(&compiler.answers),
+            answerBytes: .moving(&compiler.answerBytes), recordEnds: .moving(&compiler.recordEnds),
+            externalTargets: compiler.externalTargets)
     }
 
     deinit {
@@ -147,6 +171,13 @@ public final class AnswerTable: @unchecked Sendable {
 }
 
 extension UnsafeMutableBufferPointer {
+    /// A copy of `array`, which is left empty (its storage freed when it held the only reference).
+    fileprivate static func moving(_ array: inout [Element]) -> UnsafeMutableBufferPointer<Element> {
+        let buffer = copying(array)
+        array = []
+        return buffer
+    }
+
     fileprivate static func copying(_ array: [Element]) -> UnsafeMutableBufferPointer<Element> {
         let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(array.count, 1))
         _ = buffer.initialize(from: array)

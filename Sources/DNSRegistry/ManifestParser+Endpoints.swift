@@ -7,7 +7,7 @@ extension ManifestParser {
         for subset in try object.field("subsets")?.elements() ?? [] {
             try subset.requireMapping()
             var endpoints: [Endpoint] = []
-            for (key, ready) in [("addresses", true), ("notReadyAddresses", false)] {
+            for (key, ready) in [("addresses", true), ("notReadyAddresses", false)] as [(StaticString, Bool)] {
                 for address in try subset.field(key)?.elements() ?? [] {
                     try address.requireMapping()
                     guard let ip = try address.field("ip") else { throw address.issue("ip is required") }

@@ -1,5 +1,4 @@
 import DNSWire
-import Yams
 
 /// Reads Kubernetes manifests (what `kubectl apply -f` takes) into registry objects.
 ///
@@ -33,33 +32,22 @@ public enum ManifestParser {
     }
 
     /// Every declaration of a known kind in `text`, in file order, duplicates included.
-    /// Only merge keys (`<<`) need Yams' tag resolution: `ManifestNode` reads every scalar from its text and style,
-    /// as Kubernetes' decoder does. Yams' default resolver tries seven regular expressions on every scalar, which
-    /// made up half of all start-up instructions (bench/RESULTS.md, "Profile of the start").
-    static let resolver = Resolver.basic.appending(.merge)
-
+    ///
+    /// Documents are composed one at a time from libyaml's events (`YAMLComposer`) and read into objects before the
+    /// next is composed, so no file's whole tree is ever in memory. `ManifestNode` reads every scalar from its text and
+    /// style, as Kubernetes' decoder does; only merge keys (`<<`) need a tag.
     static func declarations(in text: String, path: String) throws(ManifestError) -> [Declaration] {
         do throws(ManifestIssue) {
-            try YAMLPreflight.check(Array(text.utf8))
             var declarations: [Declaration] = []
-            var documents: YamlSequence<Node>
-            do {
-                documents = try Yams.compose_all(yaml: text, ManifestParser.resolver)
-            } catch {
-                throw issue(from: error)
-            }
-            // Iterated by hand: the sequence keeps the error that ended it, and a `for` loop would read a copy.
-            while let root = documents.next() {
-                let document = ManifestNode(root)
-                guard !document.isNull else { continue }  // an empty document, or one of comments only
-                guard case .mapping = root else {
+            try YAMLComposer.compose(text) { (composed) throws(ManifestIssue) in
+                let document = ManifestNode(root: composed)
+                guard !document.isNull else { return }  // an empty document, or one of comments only
+                guard document.isMapping else {
                     throw ManifestIssue(
-                        line: document.line, reason: "a document must be a mapping (an object), found \(root.kindName)")
+                        line: document.line,
+                        reason: "a document must be a mapping (an object), found \(document.kindName)")
                 }
                 try declarations.append(contentsOf: decodeDocument(document))
-            }
-            if let error = documents.error {
-                throw issue(from: error)
             }
             return declarations
         } catch {
@@ -93,8 +81,7 @@ public enum ManifestParser {
 
     /// A `kind` or `apiVersion` value: text when it is a scalar, else nothing (then the document is not one of ours).
     private static func scalarText(_ node: ManifestNode?) throws(ManifestIssue) -> String? {
-        guard let node, case .scalar(let scalar) = node.node else { return nil }
-        return scalar.string
+        node?.scalarText
     }
 
     private static func decodeObject(
@@ -183,11 +170,11 @@ public enum ManifestParser {
         "\"\(text.count > 64 ? String(text.prefix(64)) + "…" : text)\""
     }
 
-    static func optionalString(_ object: ManifestNode, _ key: String) throws(ManifestIssue) -> String? {
+    static func optionalString(_ object: ManifestNode, _ key: StaticString) throws(ManifestIssue) -> String? {
         try object.field(key)?.string()
     }
 
-    static func optionalBool(_ object: ManifestNode, _ key: String) throws(ManifestIssue) -> Bool? {
+    static func optionalBool(_ object: ManifestNode, _ key: StaticString) throws(ManifestIssue) -> Bool? {
         try object.field(key)?.bool()
     }
 
@@ -221,11 +208,44 @@ public enum ManifestParser {
 
     static func ipAddress(_ node: ManifestNode, family: IPFamily? = nil) throws(ManifestIssue) -> IPAddress {
         let text = try node.string()
-        guard let address = IPAddress(text) else { throw node.issue("\(quoted(text)) is not an IP address") }
+        guard let address = dottedQuad(text) ?? IPAddress(text) else {
+            throw node.issue("\(quoted(text)) is not an IP address")
+        }
         if let family, family.isV4 != address.isV4 {
             throw node.issue("\(quoted(text)) is not an \(family.rawValue) address")
         }
         return address
+    }
+
+    /// `IPv4Address(_:)`'s rules (four decimal parts of 1-3 digits, no leading zero, at most 255) over the bytes,
+    /// for text of digits and dots only, which can't be anything else; `nil` otherwise (also for text with other
+    /// characters, which `IPAddress(_:)` then reads). Endpoint addresses are most of a cluster's scalars, and the
+    /// general parser splits into substrings per part.
+    static func dottedQuad(_ text: String) -> IPAddress? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        var leadingZero = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if digits == 0 { leadingZero = byte == UInt8(ascii: "0") } else if leadingZero { return nil }
+                digits += 1
+                part = part * 10 + UInt32(byte - UInt8(ascii: "0"))
+                guard digits <= 3, part <= 255 else { return nil }
+            case UInt8(ascii: "."):
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | part
+                parts += 1
+                part = 0
+                digits = 0
+            default:
+                return nil
+            }
+        }
+        guard digits > 0, parts == 3 else { return nil }
+        return .v4(IPv4Address(value << 8 | part))
     }
 
     enum IPFamily: String {
@@ -233,25 +253,5 @@ public enum ManifestParser {
         case ipv6 = "IPv6"
 
         var isV4: Bool { self == .ipv4 }
-    }
-
-    // MARK: - Errors from Yams
-
-    /// Yams' error as an issue with a line. Syntax errors are caught earlier by `YAMLPreflight`; what is left here
-    /// is what only composing finds, such as a key given twice in one mapping.
-    private static func issue(from error: any Error) -> ManifestIssue {
-        guard let error = error as? YamlError else { return ManifestIssue(line: 0, reason: "invalid YAML: \(error)") }
-        switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            return ManifestIssue(line: mark.line, reason: "invalid YAML: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            let keys = duplicates.map { quoted($0) }.joined(separator: ", ")
-            return ManifestIssue(line: context.mark.line, reason: "a mapping has the key \(keys) more than once")
-        case .reader(let problem, _, _, _):
-            return ManifestIssue(line: 0, reason: "unreadable YAML: \(problem)")
-        default:
-            return ManifestIssue(line: 0, reason: "invalid YAML")
-        }
     }
 }
