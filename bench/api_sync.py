@@ -52,13 +52,13 @@ def api_objects(cluster):
     return services, slices
 
 
-def pages(kind, items):
+def pages(kind, api_version, items):
     out = []
     for start in range(0, len(items), PAGE) or [0]:
         metadata = {"resourceVersion": "1000000"}
         if start + PAGE < len(items):
             metadata["continue"] = str(start + PAGE)
-        out.append(json.dumps({"kind": kind, "apiVersion": "v1", "metadata": metadata,
+        out.append(json.dumps({"kind": kind, "apiVersion": api_version, "metadata": metadata,
                                "items": items[start:start + PAGE]}, separators=(",", ":")).encode() + b"\n")
     return out
 
@@ -140,8 +140,8 @@ def main():
 
     _, cluster, endpoint_count = generate.build_cluster(args.services, 1)
     services, slices = api_objects(cluster)
-    lists = {"/api/v1/services": pages("ServiceList", services),
-             "/apis/discovery.k8s.io/v1/endpointslices": pages("EndpointSliceList", slices)}
+    lists = {"/api/v1/services": pages("ServiceList", "v1", services),
+             "/apis/discovery.k8s.io/v1/endpointslices": pages("EndpointSliceList", "discovery.k8s.io/v1", slices)}
     late = {"type": "ADDED", "object": {
         "kind": "Service", "apiVersion": "v1",
         "metadata": {"name": LATE["name"], "namespace": LATE["namespace"], "resourceVersion": "1000001"},

@@ -11,6 +11,13 @@ public struct APIStatus: Sendable, Equatable, Error, CustomStringConvertible {
     /// say `Gone`, newer `Expired`: the code is what counts.
     public var isExpired: Bool { code == 410 }
 
+    public init(code: Int, reason: String, message: String, retryAfterSeconds: Int? = nil) {
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
     init(_ object: [String: Any]) {
         code = object["code"] as? Int ?? 0
         reason = object["reason"] as? String ?? ""

@@ -70,36 +70,48 @@ public struct KubernetesRegistry: Sendable {
     }
 
     /// Decodes a list page; items DNS cannot use are skipped with their reason.
+    ///
+    /// The page is read as one typed list (`ServiceList`) by `ManifestParser`, as a manifest file would be: one pass
+    /// over the text, no JSON objects built. Only when that fails is each item read on its own, so that one bad object
+    /// is skipped and the rest kept.
     public static func decodeListPage(_ body: [UInt8], of resource: WatchedResource) throws(ListError)
         -> DecodedListPage
     {
-        guard let list = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-            throw .notAList
+        let list = JSONScanner(body)
+        guard let kind = list.string(at: ["kind"]) else { throw .notAList }
+        if kind == "Status" {
+            throw .status(APIStatus(body: body) ?? APIStatus(code: 0, reason: "", message: ""))
         }
-        if list["kind"] as? String == "Status" {
-            throw .status(APIStatus(list))
+        guard kind.hasSuffix("List"), let items = list.value(at: ["items"]) else { throw .notAList }
+        let token = list.string(at: ["metadata", "continue"])
+        var page = DecodedListPage(
+            objects: [:], continueToken: token?.isEmpty == false ? token : nil,
+            resourceVersion: list.string(at: ["metadata", "resourceVersion"]), skipped: [])
+        guard body[items.lowerBound] == UInt8(ascii: "[") else { return page }  // "items": null
+        if let objects = try? ManifestParser.parse(
+            String(decoding: body, as: UTF8.self), path: "\(resource.rawValue) list")
+        {
+            for object in objects where object.key.kind == resource.kind {
+                page.objects[object.key, default: []].append(object)
+            }
+            return page
         }
-        guard let items = list["items"] as? [[String: Any]] ?? (list["items"] is NSNull ? [] : nil) else {
-            throw .notAList
-        }
-        var objects: [RegistryObjectKey: [RegistryObject]] = [:]
-        var skipped: [String] = []
-        for item in items {
+        for item in list.elements(at: ["items"]) ?? [] {
+            let scanner = JSONScanner(Array(body[item]))
+            let name = scanner.string(at: ["metadata", "name"])
             do {
-                let converted = try WatchEvent.registryObjects(item, resource: resource)
-                let metadata = item["metadata"] as? [String: Any] ?? [:]
+                let converted = try WatchEvent.registryObjects(
+                    scanner.bytes, resource: resource, name: name ?? "?")
                 if !converted.isEmpty {
-                    objects[WatchEvent.key(metadata, resource: resource)] = converted
+                    let key = WatchEvent.key(
+                        name: name, namespace: scanner.string(at: ["metadata", "namespace"]), resource: resource)
+                    page.objects[key] = converted
                 }
             } catch {
-                skipped.append("\(error)")
+                page.skipped.append("\(error)")
             }
         }
-        let listMetadata = list["metadata"] as? [String: Any]
-        let token = listMetadata?["continue"] as? String
-        return DecodedListPage(
-            objects: objects, continueToken: token?.isEmpty == false ? token : nil,
-            resourceVersion: listMetadata?["resourceVersion"] as? String, skipped: skipped)
+        return page
     }
 
     /// Applies a decoded page (see `applyListPage`).

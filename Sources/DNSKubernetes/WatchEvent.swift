@@ -1,5 +1,4 @@
 import DNSRegistry
-import Foundation
 
 /// One line of a watch stream (`{"type":"ADDED","object":{…}}`), reduced to what the registry needs.
 public struct WatchEvent: Sendable {
@@ -33,52 +32,58 @@ public struct WatchEvent: Sendable {
     }
 
     /// Decodes one event of `resource`. Objects go through the same parser and validation as manifests, so the API
-    /// and the zones directory give identical answers.
+    /// and the zones directory give identical answers; only the envelope is read here, without decoding the object.
     public init(line: [UInt8], resource: WatchedResource) throws(DecodeError) {
-        guard let event = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-            let type = event["type"] as? String, let object = event["object"] as? [String: Any]
+        let event = JSONScanner(line)
+        guard let type = event.string(at: ["type"]), let object = event.value(at: ["object"]),
+            line[object.lowerBound] == UInt8(ascii: "{")
         else { throw .notJSON }
-        let metadata = object["metadata"] as? [String: Any] ?? [:]
-        resourceVersion = metadata["resourceVersion"] as? String
-        key = WatchEvent.key(metadata, resource: resource)
+        resourceVersion = event.string(at: ["object", "metadata", "resourceVersion"])
+        key = WatchEvent.key(
+            name: event.string(at: ["object", "metadata", "name"]),
+            namespace: event.string(at: ["object", "metadata", "namespace"]), resource: resource)
         switch type {
         case "BOOKMARK":
             change = .bookmark
         case "ERROR":
-            change = .error(APIStatus(object))
+            change = .error(APIStatus(body: Array(line[object])) ?? APIStatus(code: 0, reason: "", message: ""))
         case "DELETED":
             change = .deleted(key)
         case "ADDED", "MODIFIED":
-            let objects = try WatchEvent.registryObjects(object, resource: resource)
+            let objects = try WatchEvent.registryObjects(Array(line[object]), resource: resource, name: key.name)
             change = type == "ADDED" ? .added(objects) : .modified(objects)
         default:
             throw .unknownType(type)
         }
     }
 
-    static func key(_ metadata: [String: Any], resource: WatchedResource) -> RegistryObjectKey {
-        let namespace = metadata["namespace"] as? String
-        return RegistryObjectKey(
+    static func key(name: String?, namespace: String?, resource: WatchedResource) -> RegistryObjectKey {
+        RegistryObjectKey(
             kind: resource.kind,
             namespace: resource == .namespaces ? "" : (namespace?.isEmpty == false ? namespace! : "default"),
-            name: metadata["name"] as? String ?? "")
+            name: name ?? "")
     }
 
-    static func registryObjects(_ object: [String: Any], resource: WatchedResource) throws(DecodeError)
+    /// The registry objects of one object's JSON text. List items carry no kind or apiVersion (the list has them):
+    /// they are added as the API's types say.
+    static func registryObjects(_ object: [UInt8], resource: WatchedResource, name: String) throws(DecodeError)
         -> [RegistryObject]
     {
-        var object = object
-        // Lists carry no kind on their items; watch events do, but fill it in the same way for both.
-        if object["kind"] == nil { object["kind"] = resource.kind }
-        if object["apiVersion"] == nil {
-            object["apiVersion"] = resource == .endpointSlices ? "discovery.k8s.io/v1" : "v1"
+        var text = object
+        let scanner = JSONScanner(object)
+        var missing = ""
+        if scanner.value(at: ["kind"]) == nil { missing += #""kind":"\#(resource.kind)","# }
+        if scanner.value(at: ["apiVersion"]) == nil { missing += #""apiVersion":"\#(resource.apiVersion)","# }
+        if !missing.isEmpty {
+            // Inserted after the opening brace; in an empty object, without the comma.
+            let rest = object.dropFirst()
+            if rest.first(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\n") }) == UInt8(ascii: "}") {
+                missing.removeLast()
+            }
+            text = [UInt8(ascii: "{")] + Array(missing.utf8) + rest
         }
-        let name = (object["metadata"] as? [String: Any])?["name"] as? String ?? "?"
         do {
-            let data = try JSONSerialization.data(withJSONObject: object)
-            return try ManifestParser.parse(String(decoding: data, as: UTF8.self), path: "\(resource.rawValue)/\(name)")
-        } catch let error as ManifestError {
-            throw .invalidObject("\(error)")
+            return try ManifestParser.parse(String(decoding: text, as: UTF8.self), path: "\(resource.rawValue)/\(name)")
         } catch {
             throw .invalidObject("\(error)")
         }

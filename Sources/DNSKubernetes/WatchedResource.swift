@@ -15,6 +15,11 @@ public enum WatchedResource: String, Sendable, CaseIterable, Hashable {
         }
     }
 
+    /// The apiVersion of its objects.
+    public var apiVersion: String {
+        self == .endpointSlices ? "discovery.k8s.io/v1" : "v1"
+    }
+
     /// The collection's path, with the field selector that keeps finished pods out (as CoreDNS's pod watch does).
     public var collectionPath: String {
         switch self {

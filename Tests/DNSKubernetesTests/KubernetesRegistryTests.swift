@@ -1,3 +1,4 @@
+import Foundation
 import DNSKubernetes
 import DNSRegistry
 import DNSWire
@@ -137,5 +138,24 @@ struct KubernetesRegistryTests {
         }
         #expect(registry.count(of: .services) == 11)
         #expect(registry.resourceVersions[.services] == "274")
+    }
+
+    @Test func oneBadItemInAListIsSkippedAndTheOthersKept() throws {
+        let good = try KubeAPIFixtures.bytes("list/services.json")
+        var text = String(decoding: good, as: UTF8.self)
+        // The ExternalName service gets a port number as a string, which the API server itself would refuse.
+        text = text.replacingOccurrences(
+            of: #""externalName":"db.example.com""#, with: #""externalName":"db.example.com","ports":[{"port":"80"}]"#)
+        #expect(text != String(decoding: good, as: UTF8.self))
+        var registry = KubernetesRegistry(resources: [.services])
+        let skipped = try registry.applyList(Array(text.utf8), of: .services)
+        #expect(skipped.count == 1)
+        #expect(skipped.first?.contains("services/ext-db") == true, "\(skipped)")
+        #expect(registry.count(of: .services) == 10)
+        // The items read one by one give what the whole list read at once gives.
+        var whole = KubernetesRegistry(resources: [.services])
+        try whole.applyList(good, of: .services)
+        #expect(
+            registry.snapshot.services == whole.snapshot.services.filter { $0.name != "ext-db" })
     }
 }
