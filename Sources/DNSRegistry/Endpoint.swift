@@ -1,6 +1,8 @@
 import DNSWire
 
-/// One endpoint of an EndpointSlice (or one address of a legacy v1 Endpoints subset).
+/// One endpoint of an EndpointSlice (or one address of a legacy v1 Endpoints subset), stripped to what DNS answers
+/// from: `nodeName`, `zone`, `hints` and `targetRef` are checked when parsed but not kept (with 300,000 endpoints they
+/// would be tens of MB of strings that no answer uses).
 ///
 /// The conditions are stored with the Kubernetes defaults for a missing value already applied: `ready` and `serving`
 /// default to true, `terminating` to false (discovery.k8s.io/v1 `EndpointConditions`).
@@ -12,19 +14,15 @@ public struct Endpoint: Sendable, Hashable {
     public var terminating: Bool
     /// An RFC 1123 label; when set, the endpoint is also published as `hostname.service.namespace.svc.zone`.
     public var hostname: String?
-    public var nodeName: String?
-    public var targetRef: ObjectReference?
 
     public init(
         addresses: [IPAddress], ready: Bool = true, serving: Bool = true, terminating: Bool = false,
-        hostname: String? = nil, nodeName: String? = nil, targetRef: ObjectReference? = nil
+        hostname: String? = nil
     ) {
         self.addresses = addresses
         self.ready = ready
         self.serving = serving
         self.terminating = terminating
         self.hostname = hostname
-        self.nodeName = nodeName
-        self.targetRef = targetRef
     }
 }

@@ -62,7 +62,8 @@ extension ManifestParser {
         return addresses.isEmpty ? nil : endpoint
     }
 
-    /// `hostname`, `nodeName` and `targetRef`, which EndpointSlice endpoints and Endpoints addresses share.
+    /// `hostname`, `nodeName` and `targetRef`, which EndpointSlice endpoints and Endpoints addresses share; only the
+    /// hostname is kept, the others are checked for their shape as the API server would.
     static func decodeAddressDetails(_ node: ManifestNode, into endpoint: inout Endpoint) throws(ManifestIssue) {
         if let hostnameNode = try node.field("hostname") {
             let hostname = try hostnameNode.string()
@@ -72,14 +73,12 @@ extension ManifestParser {
             }
             endpoint.hostname = hostname
         }
-        endpoint.nodeName = try optionalString(node, "nodeName")
+        _ = try optionalString(node, "nodeName")
         if let reference = try node.field("targetRef") {
             try reference.requireMapping()
-            // Every ObjectReference field is optional in the API; one without kind or name points nowhere.
-            if let kind = try optionalString(reference, "kind"), let name = try optionalString(reference, "name") {
-                endpoint.targetRef = ObjectReference(
-                    kind: kind, namespace: try optionalString(reference, "namespace"), name: name)
-            }
+            _ = try optionalString(reference, "kind")
+            _ = try optionalString(reference, "namespace")
+            _ = try optionalString(reference, "name")
         }
     }
 

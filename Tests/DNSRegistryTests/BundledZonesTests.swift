@@ -68,19 +68,6 @@ struct BundledZonesTests {
         #expect(snapshot.publishedEndpoints(of: db).map(\.endpoint.addresses) == [[IPAddress("10.244.2.20")!]])
     }
 
-    /// Every endpoint's targetRef names a pod of the example, at the endpoint's address.
-    @Test func targetRefsPointAtThePodsWithThoseAddresses() throws {
-        let snapshot = try Self.load().scan.snapshot
-        for slice in snapshot.endpointSlices {
-            for endpoint in slice.endpoints {
-                guard let reference = endpoint.targetRef else { continue }
-                let pod = snapshot.pods.first { $0.namespace == reference.namespace && $0.name == reference.name }
-                #expect(pod != nil, "\(slice.name) refers to missing pod \(reference.name)")
-                #expect(pod.map { Set(endpoint.addresses).isSubset(of: $0.ips) } ?? false, "\(reference.name)")
-            }
-        }
-    }
-
     // MARK: - README
 
     struct Record: Hashable, CustomStringConvertible {

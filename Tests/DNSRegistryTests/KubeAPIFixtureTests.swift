@@ -47,7 +47,7 @@ struct KubeAPIFixtureTests {
             snapshot.publishedEndpoints(of: legacy) == [
                 PublishedEndpoint(
                     endpoint: Endpoint(
-                        addresses: [Self.address("10.244.9.1")], hostname: "legacy-a", nodeName: "node-a"),
+                        addresses: [Self.address("10.244.9.1")], hostname: "legacy-a"),
                     ports: [EndpointPort(name: "api", port: 9000)])
             ])
         let dual = try #require(snapshot.service(namespace: "prod", name: "dual"))
@@ -106,8 +106,7 @@ struct KubeAPIFixtureTests {
             snapshot.publishedEndpoints(of: kubeDNS) == [
                 PublishedEndpoint(
                     endpoint: Endpoint(
-                        addresses: [Self.address("10.244.1.2")], nodeName: "node-a",
-                        targetRef: ObjectReference(kind: "Pod", namespace: "kube-system", name: "coredns-1")),
+                        addresses: [Self.address("10.244.1.2")]),
                     ports: [
                         EndpointPort(name: "metrics", transportProtocol: .tcp, port: 9153),
                         EndpointPort(name: "dns", transportProtocol: .udp, port: 53),

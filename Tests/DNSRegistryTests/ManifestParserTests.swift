@@ -170,8 +170,7 @@ struct ManifestParserTests {
                     endpoints: [
                         Endpoint(
                             addresses: [IPAddress("10.244.1.10")!], ready: true, serving: true, terminating: false,
-                            hostname: "web-0", nodeName: "node-a",
-                            targetRef: ObjectReference(kind: "Pod", namespace: "prod", name: "web-0")),
+                            hostname: "web-0"),
                         Endpoint(
                             addresses: [IPAddress("10.244.1.11")!], ready: false, serving: true, terminating: true),
                         Endpoint(addresses: [IPAddress("10.244.1.12")!]),
@@ -284,11 +283,10 @@ struct ManifestParserTests {
                     namespace: "default", name: "legacy", serviceName: "legacy",
                     endpoints: [
                         Endpoint(
-                            addresses: [IPAddress("10.244.9.1")!], hostname: "legacy-a", nodeName: "node-a",
-                            targetRef: ObjectReference(kind: "Pod", name: "legacy-a")),
+                            addresses: [IPAddress("10.244.9.1")!], hostname: "legacy-a"),
                         Endpoint(
                             addresses: [IPAddress("10.244.9.2")!], ready: false, serving: false,
-                            hostname: "legacy-b", nodeName: "node-b"),
+                            hostname: "legacy-b"),
                     ],
                     ports: [EndpointPort(name: "api", port: 9000)], isLegacyEndpoints: true),
                 EndpointSlice(
@@ -436,8 +434,7 @@ struct ManifestParserTests {
                         namespace: "default", name: "web-1", serviceName: "web",
                         endpoints: [
                             Endpoint(
-                                addresses: [IPAddress("10.0.0.1")!], hostname: "web-0",
-                                targetRef: ObjectReference(kind: "Pod", name: "web-0"))
+                                addresses: [IPAddress("10.0.0.1")!], hostname: "web-0")
                         ],
                         ports: [EndpointPort(name: "http", port: 80)]))
             ])
