@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <netinet/tcp.h>
 #include <sys/eventfd.h>
+#include <malloc.h>
 
 // Swift fills CSocketShims_mmsghdr arrays and hands them to the kernel as struct mmsghdr: the two must be the same.
 _Static_assert(sizeof(CSocketShims_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr size");
@@ -117,4 +118,8 @@ long CSocketShims_sendto(int fd, const void *bytes, unsigned long count, const s
 long CSocketShims_recvfrom(int fd, void *bytes, unsigned long capacity, struct sockaddr_storage *storage) {
     socklen_t length = sizeof(*storage);
     return (long)recvfrom(fd, bytes, (size_t)capacity, MSG_TRUNC, (struct sockaddr *)storage, &length);
+}
+
+int CSocketShims_mallocTrim(void) {
+    return malloc_trim(0);
 }

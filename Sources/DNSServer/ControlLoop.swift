@@ -58,6 +58,10 @@ final class ControlLoop: @unchecked Sendable {
     /// (a rollout touches every slice of a service), and a change must be answered within 100 ms of its event.
     static let apiReloadDelay = Duration.milliseconds(20)
 
+    /// How long after publishing a table the freed memory is handed back to the kernel: workers release the old table
+    /// when they next pick up theirs, and the build's temporary records are gone by then.
+    static let trimDelay = Duration.seconds(1)
+
     func stop() {
         stopRequested.withLock { $0 = true }
         wakeup.withLock { $0?.signal() }
@@ -82,11 +86,14 @@ final class ControlLoop: @unchecked Sendable {
         let directoryWatch = configuration.zonesDirectory == nil ? nil : DirectoryWatch()
         if let zones = configuration.zonesDirectory { directoryWatch?.watchTree(zones) }
 
+        var pendingTrim: DNSEventLoop.Timer?
         func reload() {
             reloadScheduled = false
             do {
                 if let table = try reloader.reload() {
                     publish(table)
+                    pendingTrim?.cancel()
+                    pendingTrim = base.schedule(after: ControlLoop.trimDelay) { ProcessMemory.returnFreedPages() }
                 }
             } catch {
                 logger.error("cannot read the zones directory; still serving the last good registry: \(error)")
@@ -162,6 +169,7 @@ final class ControlLoop: @unchecked Sendable {
         httpServers.forEach { $0.stop() }
         drainTimer?.cancel()
         pendingReload?.cancel()
+        pendingTrim?.cancel()
         timers.forEach { $0.cancel() }
         watches.forEach { $0.cancel() }
         wakeup.withLock { $0 = nil }

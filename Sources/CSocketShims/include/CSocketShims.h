@@ -88,4 +88,7 @@ static inline uint16_t CSocketShims_sockaddrPort(const struct sockaddr_storage *
     return ntohs(port);
 }
 
+// malloc_trim(3): returns freed heap pages to the kernel (glibc only; <malloc.h> is not in Swift's Glibc module).
+int CSocketShims_mallocTrim(void);
+
 #endif
