@@ -249,4 +249,21 @@ struct KubernetesSourceTests {
         #expect(pods.first?.query["fieldSelector"] == "status.phase!=Succeeded,status.phase!=Failed")
         #expect(running.names(of: "Pod").contains("prod/web-0"))
     }
+
+    @Test func aTimeoutStatusIsRetriedAfterTheServersDelay() throws {
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
+        defer { cluster.stop() }
+        let timeout = try KubeFixtures.bytes("kube-api/errors/504-too-large-resource-version-list.json")
+        cluster.script.withLock {
+            $0.lists["/api/v1/services"]!.insert(.json(timeout, status: 504), at: 0)
+        }
+        let running = try RunningSource.trusting(cluster)
+        defer { running.stop() }
+
+        #expect(eventually { running.source.isSynced })
+        #expect(cluster.requests("/api/v1/services", watch: false).count == 2)
+        #expect(running.source.status.failures[.services] == 1)
+        // The Status asked for one second (retryAfterSeconds: 1), longer than the test's back-off.
+        #expect(running.log.all.contains { $0.contains("HTTP 504") && $0.contains("retrying in 1.0s") })
+    }
 }

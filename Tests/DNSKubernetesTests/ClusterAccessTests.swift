@@ -148,4 +148,44 @@ struct ClusterAccessTests {
     func malformedServerURLsAreRefused(text: String) {
         #expect(throws: APIServerURL.ParseError.self) { try APIServerURL(parsing: text) }
     }
+
+    @Test func aClientCertificateComesInlineOrFromFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8)
+        let key = Data("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n".utf8)
+        try key.write(to: directory.appendingPathComponent("client.key"))
+        let config = """
+            apiVersion: v1
+            kind: Config
+            current-context: c
+            clusters: [{name: k, cluster: {server: "https://10.0.0.1:6443"}}]
+            users: [{name: u, user: {client-certificate-data: \(certificate.base64EncodedString()), client-key: client.key}}]
+            contexts: [{name: c, context: {cluster: k, user: u}}]
+            """
+        try Data(config.utf8).write(to: directory.appendingPathComponent("config"))
+        let access = try ClusterAccess.kubeconfig(path: directory.path + "/config")
+        #expect(access.clientCertificate == Array(certificate))
+        #expect(access.clientKey == Array(key))
+        #expect(access.credential == .none)
+        // No CA named: the system's store is trusted, as kubectl does.
+        #expect(access.certificateAuthority == nil)
+    }
+
+    @Test func aCertificateWithoutItsKeyIsRefused() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = """
+            apiVersion: v1
+            kind: Config
+            current-context: c
+            clusters: [{name: k, cluster: {server: "https://10.0.0.1:6443"}}]
+            users: [{name: u, user: {client-certificate-data: QUJD}}]
+            contexts: [{name: c, context: {cluster: k, user: u}}]
+            """
+        try Data(config.utf8).write(to: directory.appendingPathComponent("config"))
+        #expect(throws: ClusterAccess.LoadError.self) { try ClusterAccess.kubeconfig(path: directory.path + "/config") }
+    }
 }
