@@ -73,37 +73,27 @@ static int use_identity(SSL_CTX *ssl, const char *cert_pem, size_t cert_length, 
     return ok;
 }
 
-ctls_context *ctls_client_context(const char *ca_pem, size_t ca_length, const char *cert_pem, size_t cert_length,
-                                  const char *key_pem, size_t key_length, int verify, char *error, size_t error_size) {
+// A new SSL_CTX for `method`, or NULL with `error` filled.
+static SSL_CTX *new_ssl_context(const SSL_METHOD *method, char *error, size_t error_size) {
     errno = 0;
-    SSL_CTX *ssl = SSL_CTX_new(TLS_client_method());
+    SSL_CTX *ssl = SSL_CTX_new(method);
     if (ssl == NULL) {
         describe("cannot create a TLS context", error, error_size);
         return NULL;
     }
-    SSL_CTX_set_min_proto_version(ssl, TLS1_2_VERSION);
     SSL_CTX_set_mode(ssl, SSL_MODE_AUTO_RETRY);
-    if (verify) {
-        SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER, NULL);
-        if (ca_pem != NULL) {
-            if (add_certificates(SSL_CTX_get_cert_store(ssl), ca_pem, ca_length) == 0) {
-                describe("the certificate authority holds no PEM certificate", error, error_size);
-                SSL_CTX_free(ssl);
-                return NULL;
-            }
-        } else if (SSL_CTX_set_default_verify_paths(ssl) != 1) {
-            describe("cannot load the system's certificate authorities", error, error_size);
-            SSL_CTX_free(ssl);
-            return NULL;
-        }
-    } else {
-        SSL_CTX_set_verify(ssl, SSL_VERIFY_NONE, NULL);
-    }
-    if (cert_pem != NULL && key_pem != NULL && !use_identity(ssl, cert_pem, cert_length, key_pem, key_length)) {
-        describe("cannot use the client certificate and key", error, error_size);
-        SSL_CTX_free(ssl);
-        return NULL;
-    }
+    return ssl;
+}
+
+// Frees `ssl` and returns NULL after `error` was filled: the failure path of both context constructors.
+static ctls_context *fail_context(SSL_CTX *ssl, const char *what, char *error, size_t error_size) {
+    describe(what, error, error_size);
+    SSL_CTX_free(ssl);
+    return NULL;
+}
+
+// Wraps a configured SSL_CTX (taking ownership).
+static ctls_context *wrap_context(SSL_CTX *ssl) {
     ctls_context *context = malloc(sizeof *context);
     if (context == NULL) {
         SSL_CTX_free(ssl);
@@ -113,32 +103,42 @@ ctls_context *ctls_client_context(const char *ca_pem, size_t ca_length, const ch
     return context;
 }
 
+ctls_context *ctls_client_context(const char *ca_pem, size_t ca_length, const char *cert_pem, size_t cert_length,
+                                  const char *key_pem, size_t key_length, int verify, char *error, size_t error_size) {
+    SSL_CTX *ssl = new_ssl_context(TLS_client_method(), error, error_size);
+    if (ssl == NULL) return NULL;
+    SSL_CTX_set_min_proto_version(ssl, TLS1_2_VERSION);
+    if (verify) {
+        SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+        if (ca_pem != NULL) {
+            if (add_certificates(SSL_CTX_get_cert_store(ssl), ca_pem, ca_length) == 0) {
+                return fail_context(ssl, "the certificate authority holds no PEM certificate", error, error_size);
+            }
+        } else if (SSL_CTX_set_default_verify_paths(ssl) != 1) {
+            return fail_context(ssl, "cannot load the system's certificate authorities", error, error_size);
+        }
+    } else {
+        SSL_CTX_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+    }
+    if (cert_pem != NULL && key_pem != NULL && !use_identity(ssl, cert_pem, cert_length, key_pem, key_length)) {
+        return fail_context(ssl, "cannot use the client certificate and key", error, error_size);
+    }
+    return wrap_context(ssl);
+}
+
 ctls_context *ctls_server_context(const char *cert_pem, size_t cert_length, const char *key_pem, size_t key_length,
                                   const char *client_ca_pem, size_t client_ca_length, char *error,
                                   size_t error_size) {
-    errno = 0;
-    SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
-    if (ssl == NULL) {
-        describe("cannot create a TLS context", error, error_size);
-        return NULL;
-    }
-    SSL_CTX_set_mode(ssl, SSL_MODE_AUTO_RETRY);
+    SSL_CTX *ssl = new_ssl_context(TLS_server_method(), error, error_size);
+    if (ssl == NULL) return NULL;
     if (!use_identity(ssl, cert_pem, cert_length, key_pem, key_length)) {
-        describe("cannot use the server certificate and key", error, error_size);
-        SSL_CTX_free(ssl);
-        return NULL;
+        return fail_context(ssl, "cannot use the server certificate and key", error, error_size);
     }
     if (client_ca_pem != NULL) {
         add_certificates(SSL_CTX_get_cert_store(ssl), client_ca_pem, client_ca_length);
         SSL_CTX_set_verify(ssl, SSL_VERIFY_PEER, NULL);
     }
-    ctls_context *context = malloc(sizeof *context);
-    if (context == NULL) {
-        SSL_CTX_free(ssl);
-        return NULL;
-    }
-    context->ssl = ssl;
-    return context;
+    return wrap_context(ssl);
 }
 
 void ctls_context_free(ctls_context *context) {

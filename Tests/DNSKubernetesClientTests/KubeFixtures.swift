@@ -24,16 +24,6 @@ enum KubeFixtures {
     }
 }
 
-/// Waits until `condition` holds, at most `timeout`.
-func eventually(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        Thread.sleep(forTimeInterval: 0.01)
-    }
-    return try condition()
-}
-
 /// A source against `cluster`, with its log captured; stopped by `stop()`.
 final class RunningSource: Sendable {
     let source: KubernetesSource

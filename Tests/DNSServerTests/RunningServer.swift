@@ -57,12 +57,7 @@ final class RunningServer {
 
     /// Re-asks until `condition` holds or `timeout` passes; for changes the server picks up asynchronously.
     func eventually(timeout: Duration = .seconds(10), _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return try condition()
+        try DNSTestKit.eventually(timeout: timeout, pollingEvery: .milliseconds(20), condition)
     }
 }
 
