@@ -91,7 +91,8 @@ public struct ClusterAccess: Sendable, Equatable {
         guard let context = named(contextName, in: root["contexts"])?["context"] else {
             throw fail("no context named \(contextName)")
         }
-        guard let clusterName = context["cluster"]?.string, let cluster = named(clusterName, in: root["clusters"])?["cluster"]
+        guard let clusterName = context["cluster"]?.string,
+            let cluster = named(clusterName, in: root["clusters"])?["cluster"]
         else { throw fail("context \(contextName) names no cluster that the file defines") }
         guard let serverText = cluster["server"]?.string else { throw fail("cluster \(clusterName) has no server") }
         let server: APIServerURL
@@ -128,7 +129,8 @@ public struct ClusterAccess: Sendable, Equatable {
                 data: user["client-key-data"]?.string, file: user["client-key"]?.string,
                 what: "user \(userName) client-key", resolve: resolve, fail: fail)
             if (access.clientCertificate == nil) != (access.clientKey == nil) {
-                throw fail("user \(userName) has a client certificate without its key, or a key without its certificate")
+                throw fail(
+                    "user \(userName) has a client certificate without its key, or a key without its certificate")
             }
         }
         return access

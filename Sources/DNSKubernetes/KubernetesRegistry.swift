@@ -146,7 +146,8 @@ public struct KubernetesRegistry: Sendable {
             remember(event, of: resource)
             guard !converted.isEmpty else {
                 // Nothing DNS uses any more (an FQDN slice, a slice without its service label): drop any older copy.
-                return objectsByKey[resource, default: [:]].removeValue(forKey: event.key) == nil ? .unchanged : .changed
+                return objectsByKey[resource, default: [:]].removeValue(forKey: event.key) == nil
+                    ? .unchanged : .changed
             }
             let previous = objectsByKey[resource, default: [:]].updateValue(converted, forKey: event.key)
             return previous == converted ? .unchanged : .changed

@@ -28,7 +28,9 @@ public final class APIResponse: @unchecked Sendable {
 
     func readHead() throws(APIError) {
         while parser.head == nil {
-            guard let bytes = try receive() else { throw .protocolError("\(path): the connection closed before a response") }
+            guard let bytes = try receive() else {
+                throw .protocolError("\(path): the connection closed before a response")
+            }
             pendingBody += try feed(bytes)
         }
     }
@@ -60,7 +62,9 @@ public final class APIResponse: @unchecked Sendable {
         var body: [UInt8] = []
         while let more = try nextBody() {
             body += more
-            guard body.count <= limit else { throw .protocolError("\(path): the response is larger than \(limit) bytes") }
+            guard body.count <= limit else {
+                throw .protocolError("\(path): the response is larger than \(limit) bytes")
+            }
         }
         return body
     }

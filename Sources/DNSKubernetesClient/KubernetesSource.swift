@@ -155,7 +155,8 @@ public final class KubernetesSource: Sendable {
         }
         if let brokenSince {
             logger.notice(
-                "the \(resource.rawValue) watch is back; its data had been stale for \(Self.format(ContinuousClock.now - brokenSince))")
+                "the \(resource.rawValue) watch is back; its data had been stale for \(Self.format(ContinuousClock.now - brokenSince))"
+            )
         }
     }
 

@@ -18,7 +18,9 @@ final class ResourceWatcher: Sendable {
     /// The response being read, so that `stop()` can interrupt a blocked read.
     private let current = Mutex<APIResponse?>(nil)
 
-    init(resource: WatchedResource, client: APIClient, settings: WatchSettings, source: KubernetesSource, logger: Logger) {
+    init(
+        resource: WatchedResource, client: APIClient, settings: WatchSettings, source: KubernetesSource, logger: Logger
+    ) {
         self.resource = resource
         self.client = client
         self.settings = settings
@@ -71,7 +73,8 @@ final class ResourceWatcher: Sendable {
                     backoff.connectionEnded(after: uptime)
                     // A server that ends every watch at once must not make this a busy loop.
                     if uptime < .seconds(1) {
-                        _ = wake.wait(timeout: .now() + .nanoseconds(Int(clamping: backoff.next(random: 0).nanoseconds)))
+                        _ = wake.wait(
+                            timeout: .now() + .nanoseconds(Int(clamping: backoff.next(random: 0).nanoseconds)))
                     }
                 case .relist:
                     source.relisting(resource)
@@ -141,7 +144,8 @@ final class ResourceWatcher: Sendable {
             do {
                 complete = try lines.append(bytes)
             } catch {
-                throw .protocolError("\(resource.rawValue) watch: an event longer than \(LineSplitter.maxLineLength) bytes")
+                throw .protocolError(
+                    "\(resource.rawValue) watch: an event longer than \(LineSplitter.maxLineLength) bytes")
             }
             for line in complete {
                 switch source.apply(line: line, of: resource) {

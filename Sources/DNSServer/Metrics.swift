@@ -209,7 +209,9 @@ enum Metrics {
     }
 
     /// The API source: whether it synced, how stale its data may be, and how its watches fare.
-    private static func kubernetesMetrics(_ text: inout String, _ status: KubernetesSource.Status, now: ContinuousClock.Instant) {
+    private static func kubernetesMetrics(
+        _ text: inout String, _ status: KubernetesSource.Status, now: ContinuousClock.Instant
+    ) {
         let resources = WatchedResource.allCases.filter { status.objects[$0] != nil || status.failures[$0] != nil }
         func perResource(_ values: [WatchedResource: Int]) -> [(String, Int)] {
             resources.map { ("resource=\"\($0.rawValue)\"", values[$0] ?? 0) }

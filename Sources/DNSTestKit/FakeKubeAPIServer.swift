@@ -223,7 +223,9 @@ public final class FakeKubeAPIServer: Sendable {
                 case .endChunks:
                     try stream.write(Array("0\r\n\r\n".utf8))
                 case .pause(let duration):
-                    Thread.sleep(forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+                    Thread.sleep(
+                        forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds)
+                            / 1e18)
                     if isStopped { return }
                 case .hold:
                     // Wait for the client to close (a read then returns) or `stop()` to interrupt.
@@ -253,7 +255,8 @@ public final class FakeKubeAPIServer: Sendable {
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         return Request(
             method: String(requestLine[0]), target: String(requestLine[1]), headers: headers, clientCommonName: "")

@@ -35,7 +35,8 @@ struct ClusterDNSCommand: ParsableCommand {
         ))
     var kubernetes = false
 
-    @Option(help: ArgumentHelp("Watch the Kubernetes API as this kubeconfig says (outside a cluster).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp("Watch the Kubernetes API as this kubeconfig says (outside a cluster).", valueName: "path"))
     var kubeconfig: String?
 
     @Option(

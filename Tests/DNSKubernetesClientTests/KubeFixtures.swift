@@ -57,4 +57,3 @@ final class RunningSource: Sendable {
         source.stop()
     }
 }
-

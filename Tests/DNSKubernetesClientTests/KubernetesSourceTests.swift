@@ -241,7 +241,8 @@ struct KubernetesSourceTests {
     @Test func podsAreWatchedWithTheFieldSelectorWhenAsked() throws {
         let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
         defer { cluster.stop() }
-        let running = try RunningSource.trusting(cluster, settings: KubeFixtures.settings([.services, .endpointSlices, .pods]))
+        let running = try RunningSource.trusting(
+            cluster, settings: KubeFixtures.settings([.services, .endpointSlices, .pods]))
         defer { running.stop() }
 
         #expect(eventually { running.source.isSynced })

@@ -135,7 +135,8 @@ struct ClusterAccessTests {
     }
 
     @Test(arguments: [
-        ("https://10.0.0.1", "https://10.0.0.1", 443), ("https://kubernetes.default.svc:6443/", "https://kubernetes.default.svc:6443", 6443),
+        ("https://10.0.0.1", "https://10.0.0.1", 443),
+        ("https://kubernetes.default.svc:6443/", "https://kubernetes.default.svc:6443", 6443),
         ("http://127.0.0.1:8001", "http://127.0.0.1:8001", 8001), ("https://[::1]:6443", "https://[::1]:6443", 6443),
     ])
     func serverURLsParse(text: String, shown: String, port: Int) throws {
@@ -144,7 +145,9 @@ struct ClusterAccessTests {
         #expect(Int(url.port) == port)
     }
 
-    @Test(arguments: ["10.0.0.1:443", "https://", "https://host:0", "https://host/prefix", "ftp://host", "https://[::1"])
+    @Test(arguments: [
+        "10.0.0.1:443", "https://", "https://host:0", "https://host/prefix", "ftp://host", "https://[::1",
+    ])
     func malformedServerURLsAreRefused(text: String) {
         #expect(throws: APIServerURL.ParseError.self) { try APIServerURL(parsing: text) }
     }

@@ -7,7 +7,8 @@ struct HTTPResponseParserTests {
 
     @Test func aBodyWithContentLengthEndsAtItsLength() throws {
         var parser = HTTPResponseParser()
-        let body = try parser.feed(Self.bytes("HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\nX-A:  b \r\n\r\nhello"))
+        let body = try parser.feed(
+            Self.bytes("HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\nX-A:  b \r\n\r\nhello"))
         #expect(parser.head?.status == 401)
         #expect(parser.head?.headers["x-a"] == "b")
         #expect(body == Self.bytes("hello"))
@@ -55,7 +56,9 @@ struct HTTPResponseParserTests {
         try parser.finish()
     }
 
-    @Test(arguments: ["SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"])
+    @Test(arguments: [
+        "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    ])
     func malformedHeadsAreRefused(text: String) {
         var parser = HTTPResponseParser()
         #expect(throws: HTTPResponseParser.ParseError.self) { _ = try parser.feed(Self.bytes(text)) }

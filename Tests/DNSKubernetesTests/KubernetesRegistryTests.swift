@@ -1,7 +1,7 @@
-import Foundation
 import DNSKubernetes
 import DNSRegistry
 import DNSWire
+import Foundation
 import Testing
 
 /// Lists and watch streams recorded from kube-apiserver v1.26.1, replayed into the registry.

@@ -1,5 +1,5 @@
-import DNSRegistry
 import DNSKubernetesClient
+import DNSRegistry
 import DNSServer
 import DNSTestKit
 import Foundation

@@ -53,7 +53,10 @@ struct KubernetesAPITests {
         let db = try client.query("db.prod.svc.cluster.local", .a)
         #expect(db.answers.count == 1)
         #expect(try client.query("db-0.db.prod.svc.cluster.local", .a).answers.count == 1)
-        #expect(try client.query("ext-db.prod.svc.cluster.local", .cname).answers.map(\.data) == [.cname(try Name("db.example.com"))])
+        #expect(
+            try client.query("ext-db.prod.svc.cluster.local", .cname).answers.map(\.data) == [
+                .cname(try Name("db.example.com"))
+            ])
     }
 
     @Test func aWatchEventIsAnsweredWithoutARestart() throws {
@@ -107,7 +110,8 @@ struct KubernetesAPITests {
         let client = running.client()
 
         #expect(try running.eventually { try client.query(Self.web, .a).answers.count == 1 })
-        #expect(try client.query("api.prod.svc.cluster.local", .a).answers.map(\.data) == [.a(IPv4Address("10.96.7.7")!)])
+        #expect(
+            try client.query("api.prod.svc.cluster.local", .a).answers.map(\.data) == [.a(IPv4Address("10.96.7.7")!)])
         // A manifest edit still reloads beside the API.
         try running.zones.write("extra.yaml", ExampleManifests.web)
         #expect(try running.eventually { try client.query("web.default.svc.cluster.local", .a).answers.count == 2 })

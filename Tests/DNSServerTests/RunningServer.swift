@@ -22,7 +22,8 @@ final class RunningServer {
             try zones.write(name, contents)
         }
         var configuration = ServerConfiguration(
-            zonesDirectory: readsZones ? zones.path : nil, listenAddresses: [try SocketAddress(listen)], answers: answers,
+            zonesDirectory: readsZones ? zones.path : nil, listenAddresses: [try SocketAddress(listen)],
+            answers: answers,
             threads: threads, tcpIdleTimeout: tcpIdleTimeout, reloadDelay: .milliseconds(50),
             healthAddress: try SocketAddress("127.0.0.1:0"), readyAddress: try SocketAddress("127.0.0.1:0"),
             metricsAddress: try SocketAddress("127.0.0.1:0"), forwarding: forwarding)
