@@ -637,6 +637,20 @@ def report(results, memory, args, command, forwarded=None):
     return "\n".join(lines) + "\n"
 
 
+ANALYSIS_MARKER = "<!-- Written by hand below this line; bench.py keeps it when it rewrites the tables above. -->"
+
+
+def kept_analysis(path):
+    """The hand-written part of the results file (profiles, explanations), from the marker on."""
+    try:
+        with open(path) as text:
+            existing = text.read()
+    except OSError:
+        return "\n" + ANALYSIS_MARKER + "\n"
+    at = existing.find(ANALYSIS_MARKER)
+    return "\n" + (existing[at:] if at >= 0 else ANALYSIS_MARKER + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description="ClusterDNS vs Knot on a generated cluster zone.")
     parser.add_argument("--services", default="1000,10000,100000", help="comma-separated sizes")
@@ -673,7 +687,7 @@ def main():
         return
     text = report(results, memory, args, args.command, forwarded)
     with open(args.results, "w") as out:
-        out.write(text)
+        out.write(text + kept_analysis(args.results))
     print(text)
 
 
