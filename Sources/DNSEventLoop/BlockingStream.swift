@@ -101,7 +101,7 @@ public final class BlockingStream: @unchecked Sendable {
         if let tls {
             var error = [CChar](repeating: 0, count: 512)
             guard let session = ctls_accept(tls.context, descriptor, &error, error.count) else {
-                throw .failed(String(cString: error))
+                throw .failed(String(cStringBuffer: error))
             }
             stream.tls = session
         }
@@ -111,7 +111,7 @@ public final class BlockingStream: @unchecked Sendable {
     private func startTLS(_ context: TLSContext, serverName: String) throws(StreamError) {
         var error = [CChar](repeating: 0, count: 512)
         guard let session = ctls_connect(context.context, descriptor, serverName, &error, error.count) else {
-            throw .failed(String(cString: error))
+            throw .failed(String(cStringBuffer: error))
         }
         tls = session
     }
@@ -121,7 +121,7 @@ public final class BlockingStream: @unchecked Sendable {
         guard let tls else { return "" }
         var name = [CChar](repeating: 0, count: 256)
         ctls_peer_common_name(tls, &name, name.count)
-        return String(cString: name)
+        return String(cStringBuffer: name)
     }
 
     /// A read waits at most this long for the next bytes, then throws `.timedOut`.
@@ -147,7 +147,7 @@ public final class BlockingStream: @unchecked Sendable {
             let count = ctls_read(tls, base, buffer.count, &error, error.count)
             if count >= 0 { return count }
             if errno == EAGAIN || errno == EWOULDBLOCK { throw .timedOut }
-            throw .failed(String(cString: error))
+            throw .failed(String(cStringBuffer: error))
         }
         while true {
             let count = Glibc.recv(descriptor, base, buffer.count, 0)
@@ -166,7 +166,7 @@ public final class BlockingStream: @unchecked Sendable {
             let result = bytes.withUnsafeBytes { ctls_write_all(tls, $0.baseAddress, $0.count, &error, error.count) }
             guard result == 0 else {
                 if errno == EAGAIN || errno == EWOULDBLOCK { throw .timedOut }
-                throw .failed(String(cString: error))
+                throw .failed(String(cStringBuffer: error))
             }
             return
         }

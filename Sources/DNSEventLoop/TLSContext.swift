@@ -28,7 +28,7 @@ public final class TLSContext: @unchecked Sendable {
                 }
             }
         }
-        guard let made else { throw SetupError(description: String(cString: error)) }
+        guard let made else { throw SetupError(description: String(cStringBuffer: error)) }
         context = made
     }
 
@@ -46,7 +46,7 @@ public final class TLSContext: @unchecked Sendable {
                 }
             }
         }
-        guard let made else { throw SetupError(description: String(cString: error)) }
+        guard let made else { throw SetupError(description: String(cStringBuffer: error)) }
         context = made
     }
 
