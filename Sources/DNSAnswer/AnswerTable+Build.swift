@@ -11,45 +11,24 @@ extension AnswerTable {
     static let chasedAliasTypes: [RecordType] = [.a, .aaaa, .srv, .txt, .ptr]
 
     /// Compiles every answer of `snapshot`. `serial` is the SOA serial, which the caller grows on every change.
+    ///
+    /// The same table as an `AnswerTableBuilder` keeps current change by change (it is one, used once).
     public static func build(
         from snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32
     ) -> AnswerTable {
-        var (compiler, staticAuthorities) = compile(snapshot, configuration: configuration, serial: serial)
-        // Peak memory is here: let the records go before the arrays are copied into the table, which frees each
-        // array as soon as it is copied.
-        compiler.releaseCollection()
-        let authorities =
-            configuration.zones.map { zone in
-                negativeAuthority(apex: zone, isClusterZone: true, configuration: configuration, serial: serial)
-            } + [
-                negativeAuthority(
-                    apex: "in-addr.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
-                negativeAuthority(
-                    apex: "ip6.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
-            ] + staticAuthorities
-        return AnswerTable(serial: serial, configuration: configuration, authorities: authorities, taking: &compiler)
+        AnswerTableBuilder().build(from: snapshot, configuration: configuration, serial: serial, changed: nil)
     }
 
-    /// Collects the records and compiles every node; the collection lives only in the compiler it returns.
-    private static func compile(
-        _ snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32
-    ) -> (Compiler, [Authority]) {
-        var records = ClusterRecords(snapshot: snapshot, configuration: configuration, serial: serial)
-        var collection = records.collect()
-        let staticAuthorities = addStaticZones(
-            snapshot.staticZones, to: &collection, firstAuthority: configuration.zones.count + 2,
-            clusterZones: configuration.zones)
-        // Static zones that were accepted are ours as much as the cluster zones: a CNAME into them is not chased.
-        let staticOrigins = staticAuthorities.compactMap { Name(wireLabels: $0.apex[...]) }
-        let count = collection.nodes.count
-        var compiler = Compiler(
-            collection: collection, ttl: configuration.ttl, ourZones: configuration.zones + staticOrigins)
-        collection = RecordCollection()
-        records = ClusterRecords(snapshot: .empty, configuration: configuration, serial: serial)
-        for index in 0..<count {
-            compiler.compileNode(index)
-        }
-        return (compiler, staticAuthorities)
+    /// Negative-answer SOAs of the cluster zones and the reverse zones, then of the static zones.
+    static func authorities(
+        configuration: AnswerConfiguration, serial: UInt32, staticAuthorities: [Authority]
+    ) -> [Authority] {
+        configuration.zones.map { zone in
+            negativeAuthority(apex: zone, isClusterZone: true, configuration: configuration, serial: serial)
+        } + [
+            negativeAuthority(apex: "in-addr.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
+            negativeAuthority(apex: "ip6.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
+        ] + staticAuthorities
     }
 
     /// The SOA for negative answers of one zone. Owner, and inside a cluster zone the SOA's own names, point at the
@@ -125,6 +104,8 @@ extension AnswerTable {
     /// Lays nodes and answers out in flat arrays.
     struct Compiler {
         private(set) var collection: RecordCollection
+        /// Where names outside `collection` are looked up (other namespaces, the apex); `nil`: nowhere.
+        let resolver: NameResolver?
         let ttl: UInt32
         /// Cluster and static zones: a CNAME target below one is ours to answer, never chased upstream.
         let ourZones: [Name]
@@ -136,8 +117,9 @@ extension AnswerTable {
         var recordEnds: [UInt32] = []
         private var writer = RecordWriter()
 
-        init(collection: RecordCollection, ttl: UInt32, ourZones: [Name] = []) {
+        init(collection: RecordCollection, ttl: UInt32, ourZones: [Name] = [], resolver: NameResolver? = nil) {
             self.collection = collection
+            self.resolver = resolver
             self.ttl = ttl
             self.ourZones = ourZones.map { $0.lowercased() }
             nodes.reserveCapacity(collection.order.count)
@@ -145,6 +127,12 @@ extension AnswerTable {
 
         mutating func releaseCollection() {
             collection = RecordCollection()
+        }
+
+        /// The node of `name` (lowercased) as the whole registry has it.
+        func lookup(_ name: Name) -> RecordCollection.Node? {
+            guard let resolver else { return collection.node(name) }
+            return resolver.node(name, own: collection)
         }
 
         mutating func compileNode(_ index: Int) {
@@ -164,15 +152,14 @@ extension AnswerTable {
                 var end = target.lowercased()
                 var visited: Set<Name> = [name]
                 while chain.count < AnswerTable.maxAliasChain, !visited.contains(end),
-                    let next = collection.node(end)?.cnameTarget
+                    let next = lookup(end)?.cnameTarget
                 {
                     visited.insert(end)
-                    chain.append(
-                        record(owner: end, type: .cname, data: .cname(next), ttl: collection.node(end)?.ttl(.cname)))
+                    chain.append(record(owner: end, type: .cname, data: .cname(next), ttl: lookup(end)?.ttl(.cname)))
                     end = next.lowercased()
                 }
                 let leavesOurData =
-                    collection.node(end) == nil && !ourZones.contains(where: { end.isSubdomain(of: $0) })
+                    lookup(end) == nil && !ourZones.contains(where: { end.isSubdomain(of: $0) })
                 fallback = Int32(
                     appendAnswer(
                         question: name, type: .cname, answer: leavesOurData ? chain : [alias], additional: []))
@@ -211,7 +198,7 @@ extension AnswerTable {
         func chase(_ name: Name, type: RecordType, visited: Set<Name>) -> [ResourceRecord] {
             let lowered = name.lowercased()
             guard visited.count <= AnswerTable.maxAliasChain, !visited.contains(lowered),
-                let node = collection.node(lowered)
+                let node = lookup(lowered)
             else { return [] }
             if let target = node.cnameTarget {
                 let next = chase(target, type: type, visited: visited.union([lowered]))

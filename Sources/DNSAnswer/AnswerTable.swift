@@ -78,7 +78,8 @@ public final class AnswerTable: @unchecked Sendable {
             recordEnds: .copying(recordEnds), externalTargets: externalTargets)
     }
 
-    private init(
+    /// Takes ownership of the buffers (freed by `deinit`).
+    init(
         serial: UInt32, configuration: AnswerConfiguration, authorities: [Authority],
         nodes: UnsafeMutableBufferPointer<Node>, keyBytes: UnsafeMutableBufferPointer<UInt8>,
         answers: UnsafeMutableBufferPointer<CompiledAnswer>, answerBytes: UnsafeMutableBufferPointer<UInt8>,

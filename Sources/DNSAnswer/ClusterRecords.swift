@@ -21,17 +21,31 @@ struct ClusterRecords {
         reverseV6Authority = configuration.zones.count + 1
     }
 
-    mutating func collect() -> RecordCollection {
+    /// The names above the namespaces, in every cluster zone: apex (SOA, NS), `dns-version`, `ns.dns` (with
+    /// kube-dns's addresses), and the `svc` and `pod` empty non-terminals. They hold the serial.
+    mutating func collectApex() -> RecordCollection {
+        collection = RecordCollection()
         for (index, zone) in configuration.zones.enumerated() {
             addApex(zone: zone, authority: index)
-            for namespace in snapshot.namespaces.sorted() {
-                addNamespace(namespace, zone: zone, authority: index)
-            }
-            for service in snapshot.services {
+        }
+        defer { collection = RecordCollection() }
+        return collection
+    }
+
+    /// The names of one namespace in every cluster zone (`*.<namespace>.svc.<zone>`, `*.<namespace>.pod.<zone>`),
+    /// and the PTR records of its addresses. The namespace's own name is the top of each subtree: no ancestor of it is
+    /// added, those are `collectApex`'s.
+    mutating func collect(namespace: String) -> RecordCollection {
+        collection = RecordCollection()
+        defer { collection = RecordCollection() }
+        guard let objects = snapshot.objects(in: namespace) else { return collection }
+        for (index, zone) in configuration.zones.enumerated() {
+            addNamespace(namespace, zone: zone, authority: index)
+            for service in objects.services {
                 addService(service, zone: zone, authority: index)
             }
             if configuration.podMode == .verified {
-                for pod in snapshot.pods {
+                for pod in objects.pods {
                     addPod(pod, zone: zone, authority: index)
                 }
             }
@@ -69,7 +83,7 @@ struct ClusterRecords {
             collection.ensureExists(try! zone.prepending("pod"), authority: authority, apex: zone)
         }
         // CoreDNS publishes the cluster DNS service's own addresses at ns.dns.<zone>.
-        if let dnsService = snapshot.services.first(where: { $0.namespace == "kube-system" && $0.name == "kube-dns" }),
+        if let dnsService = snapshot.objects(in: "kube-system")?.services.first(where: { $0.name == "kube-dns" }),
             case .clusterIP(let addresses) = dnsService.kind
         {
             for address in addresses {
@@ -82,9 +96,9 @@ struct ClusterRecords {
 
     private mutating func addNamespace(_ namespace: String, zone: Name, authority: Int) {
         guard let svcName = try? zone.prepending("svc").prepending(label(namespace)) else { return }
-        collection.ensureExists(svcName, authority: authority, apex: zone)
+        collection.ensureExists(svcName, authority: authority, apex: nil)
         if configuration.podMode != .disabled, let podName = try? zone.prepending("pod").prepending(label(namespace)) {
-            collection.ensureExists(podName, authority: authority, apex: zone)
+            collection.ensureExists(podName, authority: authority, apex: nil)
         }
     }
 

@@ -25,6 +25,10 @@ public struct KubernetesRegistry: Sendable {
 
     public let resources: Set<WatchedResource>
     private var objectsByKey: [WatchedResource: [RegistryObjectKey: [RegistryObject]]] = [:]
+    /// The keys of every collection's objects, by the namespace they count as in (`RegistryChange.namespace(of:)`).
+    private var keysByNamespace: [String: Set<RegistryObjectKey>] = [:]
+    /// What changed since the last `takeChanges()`.
+    private var pendingChange = RegistryChange.everything
     private var listed: Set<WatchedResource> = []
     /// Pages of a paginated list read so far, per collection.
     private var pendingLists: [WatchedResource: [RegistryObjectKey: [RegistryObject]]] = [:]
@@ -123,7 +127,14 @@ public struct KubernetesRegistry: Sendable {
             return ListPage(continueToken: token, skipped: page.skipped)
         }
         pendingLists[resource] = nil
+        for key in (objectsByKey[resource] ?? [:]).keys {
+            keysByNamespace[RegistryChange.namespace(of: key), default: []].remove(key)
+        }
+        for key in fresh.keys {
+            keysByNamespace[RegistryChange.namespace(of: key), default: []].insert(key)
+        }
         objectsByKey[resource] = fresh
+        pendingChange = .everything
         listed.insert(resource)
         if let version = page.resourceVersion {
             resourceVersions[resource] = version
@@ -141,17 +152,46 @@ public struct KubernetesRegistry: Sendable {
             return .unchanged
         case .deleted(let key):
             remember(event, of: resource)
-            return objectsByKey[resource, default: [:]].removeValue(forKey: key) == nil ? .unchanged : .changed
+            return remove(key, of: resource)
         case .added(let converted), .modified(let converted):
             remember(event, of: resource)
             guard !converted.isEmpty else {
                 // Nothing DNS uses any more (an FQDN slice, a slice without its service label): drop any older copy.
-                return objectsByKey[resource, default: [:]].removeValue(forKey: event.key) == nil
-                    ? .unchanged : .changed
+                return remove(event.key, of: resource)
             }
             let previous = objectsByKey[resource, default: [:]].updateValue(converted, forKey: event.key)
-            return previous == converted ? .unchanged : .changed
+            guard previous != converted else { return .unchanged }
+            let namespace = RegistryChange.namespace(of: event.key)
+            keysByNamespace[namespace, default: []].insert(event.key)
+            pendingChange.insert(namespace)
+            return .changed
         }
+    }
+
+    private mutating func remove(_ key: RegistryObjectKey, of resource: WatchedResource) -> Outcome {
+        guard objectsByKey[resource, default: [:]].removeValue(forKey: key) != nil else { return .unchanged }
+        let namespace = RegistryChange.namespace(of: key)
+        keysByNamespace[namespace]?.remove(key)
+        if keysByNamespace[namespace]?.isEmpty == true { keysByNamespace[namespace] = nil }
+        pendingChange.insert(namespace)
+        return .changed
+    }
+
+    /// What changed since the last call (everything, the first time).
+    public mutating func takeChanges() -> RegistryChange {
+        defer { pendingChange = .none }
+        return pendingChange
+    }
+
+    /// The objects of every collection that count as in `namespace`.
+    public func objects(inNamespace namespace: String) -> [RegistryObject] {
+        var all: [RegistryObject] = []
+        for key in keysByNamespace[namespace] ?? [] {
+            for resource in WatchedResource.allCases {
+                all += objectsByKey[resource]?[key] ?? []
+            }
+        }
+        return all
     }
 
     /// Applies a line of `resource`'s watch stream; a line that does not decode is skipped.

@@ -84,6 +84,31 @@ public final class KubernetesSource: Sendable {
         state.withLock { ($0.generation, $0.registry.objects) }
     }
 
+    /// What changed since the last call (everything the first time, and after a collection is listed again), with
+    /// the objects of every namespace it names (`nil` with `.everything`: read them all with `current()`).
+    public func takeChanges() -> (generation: Int, change: RegistryChange, objects: [String: [RegistryObject]]?) {
+        state.withLock { state in
+            let change = state.registry.takeChanges()
+            guard case .namespaces(let namespaces) = change else { return (state.generation, change, nil) }
+            var objects: [String: [RegistryObject]] = [:]
+            for namespace in namespaces {
+                objects[namespace] = state.registry.objects(inNamespace: namespace)
+            }
+            return (state.generation, change, objects)
+        }
+    }
+
+    /// The objects of each namespace in `namespaces`.
+    public func objects(inNamespaces namespaces: some Sequence<String>) -> [String: [RegistryObject]] {
+        state.withLock { state in
+            var objects: [String: [RegistryObject]] = [:]
+            for namespace in namespaces {
+                objects[namespace] = state.registry.objects(inNamespace: namespace)
+            }
+            return objects
+        }
+    }
+
     // MARK: - From the watchers
 
     func resourceVersion(of resource: WatchedResource) -> String? {

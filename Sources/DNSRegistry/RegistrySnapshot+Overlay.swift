@@ -16,4 +16,15 @@ extension RegistrySnapshot {
         let replaced = Set(objects.map(\.key))
         return RegistrySnapshot(objects: self.objects.filter { !replaced.contains($0.key) } + objects)
     }
+
+    /// The objects of `namespace` in `base` with `overlay` (objects of that namespace from another source) laid over
+    /// them, as `overlaid(with:)` does for the whole snapshot.
+    public static func overlay(
+        namespace: String, base: RegistrySnapshot, with overlay: [RegistryObject]
+    ) -> NamespaceObjects {
+        let own = base.objects(in: namespace)?.objects(namespace: namespace) ?? []
+        guard !overlay.isEmpty else { return NamespaceObjects(objects: own) }
+        let replaced = Set(overlay.map(\.key))
+        return NamespaceObjects(objects: own.filter { !replaced.contains($0.key) } + overlay)
+    }
 }

@@ -2,78 +2,84 @@ import DNSWire
 
 /// An immutable view of the cluster objects DNS answers from, in a deterministic order.
 ///
-/// Built off the query path whenever the sources change; `AnswerTable.build(from:)` compiles it into answers.
+/// Built off the query path whenever the sources change; `AnswerTable.build(from:)` compiles it into answers. Objects
+/// are held per namespace (`NamespaceObjects`), so that a change replaces one namespace (`replace(namespace:with:)`)
+/// without sorting the others again.
 public struct RegistrySnapshot: Sendable, Hashable {
-    /// Sorted by namespace, then name.
-    public private(set) var services: [Service]
-    /// Sorted by namespace, then name; the subsets of one legacy Endpoints object keep their order.
-    public private(set) var endpointSlices: [EndpointSlice]
-    /// Sorted by namespace, then name.
-    public private(set) var pods: [Pod]
-    /// Declared Namespace objects and every namespace any object is in.
-    public private(set) var namespaces: Set<String>
+    /// Every namespace that exists: declared by a Namespace object, or holding an object.
+    private var buckets: [String: NamespaceObjects] = [:]
     /// Master files served beside the cluster zones, sorted by origin.
-    public private(set) var staticZones: [ZoneFile]
-
-    /// Where each service's slices are in `endpointSlices`, derived from it.
-    private var slicesByService: [ServiceKey: [Int]]
-    private var serviceIndex: [ServiceKey: Int]
-
-    private struct ServiceKey: Hashable {
-        var namespace: String
-        var name: String
-    }
+    public private(set) var staticZones: [ZoneFile] = []
+    public private(set) var serviceCount = 0
+    public private(set) var endpointSliceCount = 0
+    public private(set) var podCount = 0
 
     /// Takes the objects as given: resolving two definitions of one object is the source's job
     /// (`ManifestDirectory` keeps the one from the file that sorts last).
     public init(objects: [RegistryObject]) {
-        var services: [Service] = []
-        var slices: [EndpointSlice] = []
-        var pods: [Pod] = []
-        var namespaces: Set<String> = []
+        var grouped: [String: [RegistryObject]] = [:]
         var zones: [ZoneFile] = []
         for object in objects {
-            if let namespace = object.namespace { namespaces.insert(namespace) }
-            switch object {
-            case .service(let service): services.append(service)
-            case .endpointSlice(let slice): slices.append(slice)
-            case .pod(let pod): pods.append(pod)
-            case .namespace: break
-            case .staticZone(let zone): zones.append(zone)
+            if case .staticZone(let zone) = object {
+                zones.append(zone)
+            } else if let namespace = object.namespace {
+                grouped[namespace, default: []].append(object)
             }
         }
         self.staticZones = zones.sortedStably { $0.origin.description < $1.origin.description }
-        self.services = services.sortedStably { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
-        self.endpointSlices = slices.sortedStably {
-            ($0.namespace, $0.name, $0.isLegacyEndpoints ? 1 : 0) < (
-                $1.namespace, $1.name, $1.isLegacyEndpoints ? 1 : 0
-            )
+        for (namespace, objects) in grouped {
+            replace(namespace: namespace, with: NamespaceObjects(objects: objects))
         }
-        self.pods = pods.sortedStably { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
-        self.namespaces = namespaces
-
-        var slicesByService: [ServiceKey: [Int]] = [:]
-        for (index, slice) in endpointSlices.enumerated() {
-            slicesByService[ServiceKey(namespace: slice.namespace, name: slice.serviceName), default: []].append(index)
-        }
-        self.slicesByService = slicesByService
-        var serviceIndex: [ServiceKey: Int] = [:]
-        for (index, service) in self.services.enumerated() {
-            serviceIndex[ServiceKey(namespace: service.namespace, name: service.name)] = index
-        }
-        self.serviceIndex = serviceIndex
     }
 
     /// The empty registry: what a server holds before its first load.
     public static let empty = RegistrySnapshot(objects: [])
 
-    public var isEmpty: Bool {
-        services.isEmpty && endpointSlices.isEmpty && pods.isEmpty && namespaces.isEmpty
+    public var isEmpty: Bool { buckets.isEmpty }
+
+    /// Declared Namespace objects and every namespace any object is in.
+    public var namespaces: Set<String> { Set(buckets.keys) }
+
+    /// The namespaces, sorted.
+    public var sortedNamespaces: [String] { buckets.keys.sorted() }
+
+    /// Sorted by namespace, then name.
+    public var services: [Service] { sortedNamespaces.flatMap { buckets[$0]!.services } }
+    /// Sorted by namespace, then name; the subsets of one legacy Endpoints object keep their order.
+    public var endpointSlices: [EndpointSlice] { sortedNamespaces.flatMap { buckets[$0]!.endpointSlices } }
+    /// Sorted by namespace, then name.
+    public var pods: [Pod] { sortedNamespaces.flatMap { buckets[$0]!.pods } }
+
+    /// The objects of `namespace`; `nil` when it does not exist.
+    public func objects(in namespace: String) -> NamespaceObjects? {
+        buckets[namespace]
+    }
+
+    /// Replaces everything `namespace` holds; an empty, undeclared `objects` removes the namespace.
+    public mutating func replace(namespace: String, with objects: NamespaceObjects) {
+        if let old = buckets[namespace] {
+            serviceCount -= old.services.count
+            endpointSliceCount -= old.endpointSlices.count
+            podCount -= old.pods.count
+        }
+        guard !objects.isEmpty else {
+            buckets[namespace] = nil
+            return
+        }
+        buckets[namespace] = objects
+        serviceCount += objects.services.count
+        endpointSliceCount += objects.endpointSlices.count
+        podCount += objects.pods.count
+    }
+
+    /// Replaces the master files.
+    public mutating func replaceStaticZones(with zones: [ZoneFile]) {
+        staticZones = zones
     }
 
     /// The service with this namespace and name.
     public func service(namespace: String, name: String) -> Service? {
-        serviceIndex[ServiceKey(namespace: namespace, name: name)].map { services[$0] }
+        buckets[namespace]?.service(named: name)
     }
 
     /// The slices that describe a service: its EndpointSlices; the converted legacy v1 Endpoints only when the
@@ -81,10 +87,7 @@ public struct RegistrySnapshot: Sendable, Hashable {
     /// controller and the Endpoints controller), so both are usually present and say the same; EndpointSlices win,
     /// as in CoreDNS.
     public func endpointSlices(namespace: String, service: String) -> [EndpointSlice] {
-        guard let indices = slicesByService[ServiceKey(namespace: namespace, name: service)] else { return [] }
-        let slices = indices.map { endpointSlices[$0] }
-        let current = slices.filter { !$0.isLegacyEndpoints }
-        return current.isEmpty ? slices : current
+        buckets[namespace]?.endpointSlices(service: service) ?? []
     }
 
     /// The endpoints DNS publishes for `service`, in slice order.
@@ -120,15 +123,24 @@ public struct RegistrySnapshot: Sendable, Hashable {
         !endpoint.terminating && (endpoint.ready || service.publishNotReadyAddresses)
     }
 
+    /// Static zones are not compared, as before: sources report their changes separately.
     public static func == (lhs: RegistrySnapshot, rhs: RegistrySnapshot) -> Bool {
-        lhs.services == rhs.services && lhs.endpointSlices == rhs.endpointSlices && lhs.pods == rhs.pods
-            && lhs.namespaces == rhs.namespaces
+        lhs.buckets == rhs.buckets
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(services)
-        hasher.combine(endpointSlices)
-        hasher.combine(pods)
-        hasher.combine(namespaces)
+        hasher.combine(buckets)
+    }
+
+    /// The namespaces whose objects differ between `self` and `other` (present in one only, or holding other objects).
+    public func changedNamespaces(from other: RegistrySnapshot) -> Set<String> {
+        var changed: Set<String> = []
+        for (namespace, objects) in buckets where other.buckets[namespace] != objects {
+            changed.insert(namespace)
+        }
+        for namespace in other.buckets.keys where buckets[namespace] == nil {
+            changed.insert(namespace)
+        }
+        return changed
     }
 }

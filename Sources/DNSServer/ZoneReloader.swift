@@ -37,6 +37,11 @@ final class ZoneReloader {
     private let logger: Logger
     private var serial = SOASerial()
     private(set) var statistics = Statistics()
+    /// Keeps the table current namespace by namespace.
+    private let builder = AnswerTableBuilder()
+    /// The manifests' objects as last scanned, and those overlaid with the API's: what the table was built from.
+    private var manifests = RegistrySnapshot.empty
+    private var merged = RegistrySnapshot.empty
 
     init(path: String?, configuration: AnswerConfiguration, kubernetes: KubernetesSource? = nil, logger: Logger) {
         directory = path.map { ManifestDirectory(path: $0, logger: logger) }
@@ -77,35 +82,62 @@ final class ZoneReloader {
             statistics.reloadErrors += 1
         }
         statistics.failingFiles = scan.errors.count
-        var snapshot = scan.snapshot
+        // The namespaces that differ from what the last table was built from; `nil`: everything.
+        var changed: Set<String>? = []
+        if rebuildPending || statistics.reloads == 0 { changed = nil }
+        let manifestChanges = scan.changed ? scan.snapshot.changedNamespaces(from: manifests) : []
         var apiChanged = false
         if let kubernetes {
             guard kubernetes.isSynced else { return nil }
-            let (generation, objects) = kubernetes.current()
-            apiChanged = generation != builtGeneration
-            if scan.changed || apiChanged || rebuildPending || statistics.reloads == 0 {
-                builtGeneration = generation
-                snapshot = scan.snapshot.overlaid(with: objects)
+            let (generation, change, objects) = kubernetes.takeChanges()
+            apiChanged = generation != builtGeneration || !change.isEmpty
+            builtGeneration = generation
+            if case .namespaces(let namespaces) = change, changed != nil {
+                // Only the namespaces either source changed are overlaid again.
+                let apiObjects = objects ?? [:]
+                let others = kubernetes.objects(inNamespaces: manifestChanges.subtracting(namespaces))
+                manifests = scan.snapshot
+                merged.replaceStaticZones(with: manifests.staticZones)
+                for namespace in namespaces.union(manifestChanges) {
+                    merged.replace(
+                        namespace: namespace,
+                        with: RegistrySnapshot.overlay(
+                            namespace: namespace, base: manifests,
+                            with: apiObjects[namespace] ?? others[namespace] ?? []))
+                }
+                changed?.formUnion(namespaces.union(manifestChanges))
+            } else if scan.changed || apiChanged || changed == nil {
+                let fresh = scan.snapshot.overlaid(with: kubernetes.current().objects)
+                changed = changed.map { _ in fresh.changedNamespaces(from: merged) }
+                manifests = scan.snapshot
+                merged = fresh
             }
+        } else if scan.changed || changed == nil {
+            changed?.formUnion(manifestChanges)
+            manifests = scan.snapshot
+            merged = scan.snapshot
         }
-        guard scan.changed || apiChanged || rebuildPending || statistics.reloads == 0 else { return nil }
+        guard scan.changed || apiChanged || changed == nil else { return nil }
         rebuildPending = false
+        let snapshot = merged
         let started = ContinuousClock.now
-        let table = AnswerTable.build(
+        let table = builder.build(
             from: snapshot, configuration: configuration,
-            serial: serial.next(secondsSinceEpoch: UInt64(Date().timeIntervalSince1970)))
+            serial: serial.next(secondsSinceEpoch: UInt64(Date().timeIntervalSince1970)), changed: changed)
         statistics.reloads += 1
-        statistics.services = snapshot.services.count
-        statistics.endpointSlices = snapshot.endpointSlices.count
-        statistics.pods = snapshot.pods.count
+        statistics.services = snapshot.serviceCount
+        statistics.endpointSlices = snapshot.endpointSliceCount
+        statistics.pods = snapshot.podCount
         statistics.namespaces = snapshot.namespaces.count
         statistics.serial = table.serial
         logger.info(
             "registry loaded",
             metadata: [
-                "services": "\(snapshot.services.count)",
-                "endpointslices": "\(snapshot.endpointSlices.count)",
-                "pods": "\(snapshot.pods.count)", "names": "\(table.nameCount)", "serial": "\(table.serial)",
+                "services": "\(snapshot.serviceCount)",
+                "endpointslices": "\(snapshot.endpointSliceCount)",
+                "pods": "\(snapshot.podCount)", "names": "\(table.nameCount)", "serial": "\(table.serial)",
+                "namespaces": "\(builder.statistics.namespaces)",
+                "compiled": "\(builder.statistics.wasFull ? "all" : "\(builder.statistics.compiledNamespaces)")",
                 "files": "\(scan.files)", "errors": "\(scan.errors.count)",
                 "build": "\(ContinuousClock.now - started)",
             ])

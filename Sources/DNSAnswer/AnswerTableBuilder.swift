@@ -1,0 +1,314 @@
+import DNSRegistry
+import DNSWire
+
+/// Keeps an `AnswerTable` current change by change: only the namespaces that changed (and those whose answers looked
+/// into them) are compiled again; the rest of the new table is copied from the previous one.
+///
+/// Every cluster name below a zone's `svc` and `pod` names belongs to one namespace, so the table is laid out in parts:
+/// the apex part (the names above the namespaces in every cluster zone, and the static zones), then each namespace's
+/// part (its names in every cluster zone, and the PTR names of its addresses) in namespace order, then the PTR names
+/// that several namespaces share. Each part is compiled on its own with offsets from zero and shifted into place, so
+/// a table made from parts of several builds is byte for byte the table a build from scratch makes.
+///
+/// - The apex part holds the SOA serial and is compiled on every build (a few names per zone, plus the static zones).
+/// - A namespace's answers depend on other namespaces only through aliases, whose targets are chased at compile time
+///   (`NameResolver` records each namespace looked into; the apex counts as `kube-system`, whose kube-dns service
+///   gives `ns.dns`); an alias to a reverse name depends on every namespace and is compiled on every build.
+/// - A PTR name that addresses in several namespaces point to (two services on one address, hostNetwork pods) is
+///   left out of those namespaces' parts and compiled, from their records, into the shared part.
+/// - A new configuration or new static zones rebuild everything.
+///
+/// Used from one thread at a time.
+public final class AnswerTableBuilder {
+    /// Where one part lies in the table, per flat buffer.
+    struct Placement {
+        var nodes: Range<Int>
+        var keyBytes: Range<Int>
+        var answers: Range<Int>
+        var answerBytes: Range<Int>
+        var recordEnds: Range<Int>
+        var externalTargets: Range<Int>
+    }
+
+    /// PTR records one namespace gives a shared reverse name.
+    struct SharedPointers {
+        var authority: Int
+        var records: [RecordData]
+    }
+
+    /// What is kept of a namespace's part between builds: where it is, and what would make it stale.
+    struct Fragment {
+        var placement: Placement
+        /// Namespaces its answers looked into.
+        var dependencies: Set<String>
+        var dependsOnEverything: Bool
+        /// Its records at shared PTR names, which its part leaves out.
+        var sharedPointers: [[UInt8]: SharedPointers]
+    }
+
+    /// A part compiled in this build, not yet placed.
+    struct CompiledPart {
+        var compiler: AnswerTable.Compiler
+        var dependencies: Set<String> = []
+        var dependsOnEverything = false
+        /// Lowercased wire form of every PTR name the namespace has, shared ones included.
+        var pointerNames: [[UInt8]] = []
+        var sharedPointers: [[UInt8]: SharedPointers] = [:]
+    }
+
+    /// What the last build did, for the log.
+    public struct Statistics: Sendable, Equatable {
+        public var namespaces = 0
+        /// Namespaces compiled (the rest were copied).
+        public var compiledNamespaces = 0
+        public var sharedPointerNames = 0
+        public var wasFull = false
+    }
+
+    public private(set) var table: AnswerTable?
+    public private(set) var statistics = Statistics()
+    private var configuration: AnswerConfiguration?
+    private var staticZones: [ZoneFile] = []
+    private var fragments: [String: Fragment] = [:]
+    /// The namespaces in table order (sorted), for finding the part a node index is in.
+    private var order: [String] = []
+    /// Reverse names that several namespaces give PTR records, with those namespaces, sorted.
+    private var shared: [[UInt8]: [String]] = [:]
+
+    public init() {}
+
+    /// The table for `snapshot`. `changed` names the namespaces whose objects differ from the previous call's snapshot
+    /// (present in one of the two only, or with other objects); `nil` when unknown, which compiles everything.
+    /// `serial` is the SOA serial, which the caller grows on every change.
+    public func build(
+        from snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32, changed: Set<String>?
+    ) -> AnswerTable {
+        let isFull =
+            table == nil || changed == nil || configuration != self.configuration
+            || snapshot.staticZones != staticZones
+        if isFull {
+            table = nil
+            fragments = [:]
+            order = []
+            shared = [:]
+        }
+        let previous = table
+        self.configuration = configuration
+        staticZones = snapshot.staticZones
+        let namespaces = snapshot.sortedNamespaces
+        let resolver = NameResolver(snapshot: snapshot, configuration: configuration, serial: serial)
+
+        var stale = Set(isFull ? namespaces : [])
+        if !isFull, let changed {
+            stale = changed
+            for (namespace, fragment) in fragments
+            where fragment.dependsOnEverything || !fragment.dependencies.isDisjoint(with: changed) {
+                stale.insert(namespace)
+            }
+            // Whatever the caller says, a namespace without a part, or a part without a namespace, is stale.
+            for namespace in namespaces where fragments[namespace] == nil { stale.insert(namespace) }
+            for namespace in fragments.keys where snapshot.objects(in: namespace) == nil { stale.insert(namespace) }
+        }
+
+        var compiled: [String: CompiledPart] = [:]
+        for namespace in stale.sorted() where snapshot.objects(in: namespace) != nil {
+            compiled[namespace] = compile(namespace: namespace, resolver: resolver)
+        }
+        // Owners of PTR names moved: names that became shared or stopped being so change their owners' parts.
+        let flipped = updateSharedNames(stale: stale, compiled: compiled, previous: previous, resolver: resolver)
+        var recompile: Set<String> = []
+        for owners in flipped.values {
+            recompile.formUnion(owners)
+        }
+        for namespace in recompile.sorted() where snapshot.objects(in: namespace) != nil {
+            compiled[namespace] = compile(namespace: namespace, resolver: resolver)
+        }
+        for namespace in stale where compiled[namespace] == nil {
+            fragments[namespace] = nil
+        }
+
+        let apexPart = compileApex(resolver: resolver)
+        let sharedPart = compileShared(compiled: compiled, resolver: resolver)
+        let authorities = AnswerTable.authorities(
+            configuration: configuration, serial: serial, staticAuthorities: resolver.staticAuthorities)
+        let built = assemble(
+            apex: apexPart, namespaces: namespaces, compiled: &compiled, shared: sharedPart, previous: previous,
+            serial: serial, configuration: configuration, authorities: authorities)
+        order = namespaces
+        table = built
+        statistics = Statistics(
+            namespaces: namespaces.count, compiledNamespaces: stale.union(recompile).count,
+            sharedPointerNames: shared.count, wasFull: isFull)
+        return built
+    }
+
+    // MARK: - Compiling parts
+
+    private func compile(namespace: String, resolver: NameResolver) -> CompiledPart {
+        resolver.begin(namespace: namespace)
+        let collection = resolver.collect(namespace: namespace)
+        var part = CompiledPart(
+            compiler: AnswerTable.Compiler(
+                collection: collection, ttl: resolver.configuration.ttl, ourZones: resolver.ourZones,
+                resolver: resolver))
+        for index in collection.nodes.indices {
+            let node = collection.nodes[index]
+            if resolver.isReverse(authority: node.authority) {
+                let key = collection.order[index].wire
+                part.pointerNames.append(key)
+                if shared[key] != nil {
+                    part.sharedPointers[key] = SharedPointers(
+                        authority: node.authority, records: node.records(.ptr))
+                    continue
+                }
+            }
+            part.compiler.compileNode(index)
+        }
+        part.compiler.releaseCollection()
+        part.dependencies = resolver.dependencies
+        part.dependsOnEverything = resolver.dependsOnEverything
+        return part
+    }
+
+    private func compileApex(resolver: NameResolver) -> CompiledPart {
+        resolver.begin(namespace: nil)
+        var compiler = AnswerTable.Compiler(
+            collection: resolver.apex, ttl: resolver.configuration.ttl, ourZones: resolver.ourZones,
+            resolver: resolver)
+        for index in resolver.apex.nodes.indices {
+            compiler.compileNode(index)
+        }
+        compiler.releaseCollection()
+        return CompiledPart(compiler: compiler)
+    }
+
+    /// The shared PTR names, in wire-byte order, each with its owners' records in namespace order.
+    private func compileShared(compiled: [String: CompiledPart], resolver: NameResolver) -> CompiledPart {
+        resolver.begin(namespace: nil)
+        var collection = RecordCollection()
+        for key in shared.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            guard let name = Name(wireLabels: key[...]) else { continue }
+            for owner in shared[key]! {
+                guard
+                    let pointers = compiled[owner]?.sharedPointers[key] ?? fragments[owner]?.sharedPointers[key]
+                else { continue }
+                for data in pointers.records {
+                    collection.add(data, type: .ptr, at: name, authority: pointers.authority, apex: nil)
+                }
+            }
+        }
+        var compiler = AnswerTable.Compiler(
+            collection: collection, ttl: resolver.configuration.ttl, ourZones: resolver.ourZones, resolver: resolver)
+        for index in collection.nodes.indices {
+            compiler.compileNode(index)
+        }
+        compiler.releaseCollection()
+        return CompiledPart(compiler: compiler)
+    }
+
+    // MARK: - Shared PTR names
+
+    /// Updates `shared` for the PTR names the `stale` namespaces gained or lost; returns the names that became shared
+    /// or stopped being so, with their owners now.
+    private func updateSharedNames(
+        stale: Set<String>, compiled: [String: CompiledPart], previous: AnswerTable?, resolver: NameResolver
+    ) -> [[UInt8]: [String]] {
+        var owners: [[UInt8]: [String]] = [:]
+        func currentOwners(_ key: [UInt8]) -> [String] {
+            if let known = owners[key] ?? shared[key] { return known }
+            return previousOwner(of: key, in: previous, resolver: resolver).map { [$0] } ?? []
+        }
+        for namespace in stale {
+            let before = previousPointerNames(of: namespace, in: previous, resolver: resolver)
+            let after = Set(compiled[namespace]?.pointerNames ?? [])
+            for key in before where !after.contains(key) {
+                owners[key] = currentOwners(key).filter { $0 != namespace }
+            }
+            for key in after where !before.contains(key) {
+                var list = currentOwners(key)
+                if !list.contains(namespace) {
+                    list.append(namespace)
+                    list.sort()
+                }
+                owners[key] = list
+            }
+        }
+        var flipped: [[UInt8]: [String]] = [:]
+        for (key, list) in owners {
+            let wasShared = shared[key] != nil
+            shared[key] = list.count > 1 ? list : nil
+            if wasShared != (list.count > 1) { flipped[key] = list }
+        }
+        return flipped
+    }
+
+    /// The PTR names `namespace`'s part had in `previous`, and its shared ones.
+    private func previousPointerNames(
+        of namespace: String, in previous: AnswerTable?, resolver: NameResolver
+    ) -> Set<[UInt8]> {
+        guard let fragment = fragments[namespace], let previous else { return [] }
+        var names = Set(fragment.sharedPointers.keys)
+        for index in fragment.placement.nodes {
+            let node = previous.nodes[index]
+            guard resolver.isReverse(authority: Int(node.authority)) else { continue }
+            let start = Int(node.keyStart)
+            names.insert(Array(previous.keyBytes[start..<(start + Int(node.keyLength))]))
+        }
+        return names
+    }
+
+    /// The one namespace whose part held the PTR name `key` in `previous`.
+    private func previousOwner(of key: [UInt8], in previous: AnswerTable?, resolver: NameResolver) -> String? {
+        guard let previous else { return nil }
+        let index = key.withUnsafeBytes { previous.findNode($0) }
+        guard index >= 0, resolver.isReverse(authority: Int(previous.nodes[index].authority)) else { return nil }
+        // `order` is sorted and so are the parts' node ranges: find the last part starting at or before `index`.
+        var low = 0
+        var high = order.count
+        while low < high {
+            let middle = (low + high) / 2
+            if let start = fragments[order[middle]]?.placement.nodes.lowerBound, start <= index {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        guard low > 0, let fragment = fragments[order[low - 1]], fragment.placement.nodes.contains(index) else {
+            return nil
+        }
+        return order[low - 1]
+    }
+
+    // MARK: - Assembling the table
+
+    private func assemble(
+        apex: CompiledPart, namespaces: [String], compiled: inout [String: CompiledPart], shared: CompiledPart,
+        previous: AnswerTable?, serial: UInt32, configuration: AnswerConfiguration, authorities: [AnswerTable.Authority]
+    ) -> AnswerTable {
+        var totals = AnswerTable.TableAssembly.Counts()
+        totals.add(apex.compiler)
+        totals.add(shared.compiler)
+        for namespace in namespaces {
+            if let part = compiled[namespace] {
+                totals.add(part.compiler)
+            } else if let placement = fragments[namespace]?.placement {
+                totals.add(placement)
+            }
+        }
+        var assembly = AnswerTable.TableAssembly(counts: totals)
+        _ = assembly.append(apex.compiler)
+        for namespace in namespaces {
+            if var part = compiled.removeValue(forKey: namespace) {
+                let placement = assembly.append(part.compiler)
+                part.compiler = AnswerTable.Compiler(collection: RecordCollection(), ttl: 0)
+                fragments[namespace] = Fragment(
+                    placement: placement, dependencies: part.dependencies,
+                    dependsOnEverything: part.dependsOnEverything, sharedPointers: part.sharedPointers)
+            } else if let previous, let placement = fragments[namespace]?.placement {
+                fragments[namespace]!.placement = assembly.append(placement, of: previous)
+            }
+        }
+        _ = assembly.append(shared.compiler)
+        return assembly.table(serial: serial, configuration: configuration, authorities: authorities)
+    }
+}

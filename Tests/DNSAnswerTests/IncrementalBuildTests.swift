@@ -1,0 +1,257 @@
+@testable import DNSAnswer
+import DNSRegistry
+import DNSWire
+import Testing
+
+/// `AnswerTableBuilder` must give, after any sequence of changes, exactly the table a build from scratch gives: every
+/// flat buffer equal element by element, and the same authorities.
+@Suite struct IncrementalBuildTests {
+    static let configurations: [(String, AnswerConfiguration)] = [
+        ("verified pods", AnswerConfiguration(zones: ["cluster.local."], ttl: 5, podMode: .verified)),
+        ("two zones", AnswerConfiguration(zones: ["cluster.local.", "Corp.Example."], ttl: 30, podMode: .insecure)),
+        ("no pods", AnswerConfiguration(zones: ["cluster.local."], ttl: 5, podMode: .disabled)),
+    ]
+
+    @Test(arguments: 0..<configurations.count, [1, 2, 3])
+    func randomChangesGiveTheTableOfAFullBuild(configurationIndex: Int, seed: UInt64) throws {
+        let configuration = Self.configurations[configurationIndex].1
+        var cluster = RandomCluster(seed: seed)
+        let builder = AnswerTableBuilder()
+        var serial: UInt32 = 100
+        var fullBuilds = 0
+        var sawSharedPointers = false
+        var sawPartialBuild = false
+        for step in 0..<120 {
+            let changed = step == 0 ? nil : try cluster.mutate(count: 1 + Int(cluster.random.next() % 3))
+            if step == 0 { try cluster.populate() }
+            serial += 1
+            let snapshot = try cluster.snapshot()
+            let incremental = builder.build(
+                from: snapshot, configuration: configuration, serial: serial, changed: changed)
+            if builder.statistics.wasFull { fullBuilds += 1 }
+            sawSharedPointers = sawSharedPointers || builder.statistics.sharedPointerNames > 0
+            sawPartialBuild =
+                sawPartialBuild || builder.statistics.compiledNamespaces < builder.statistics.namespaces
+            let full = AnswerTable.build(from: snapshot, configuration: configuration, serial: serial)
+            let differences = incremental.differences(from: full)
+            #expect(differences.isEmpty, "step \(step), changed \(changed ?? []): \(differences.prefix(5))")
+            if !differences.isEmpty { return }
+        }
+        #expect(fullBuilds == 1)
+        #expect(sawSharedPointers)
+        #expect(sawPartialBuild)
+    }
+
+    @Test func configurationChangeRebuildsEverything() throws {
+        var cluster = RandomCluster(seed: 9)
+        try cluster.populate()
+        let snapshot = try cluster.snapshot()
+        let builder = AnswerTableBuilder()
+        _ = builder.build(from: snapshot, configuration: Self.configurations[0].1, serial: 1, changed: nil)
+        let second = builder.build(from: snapshot, configuration: Self.configurations[1].1, serial: 2, changed: [])
+        #expect(builder.statistics.wasFull)
+        #expect(
+            second.differences(
+                from: AnswerTable.build(from: snapshot, configuration: Self.configurations[1].1, serial: 2)
+            ).isEmpty)
+    }
+
+    @Test func unchangedNamespacesAreCopied() throws {
+        var cluster = RandomCluster(seed: 4)
+        try cluster.populate()
+        let builder = AnswerTableBuilder()
+        let configuration = Self.configurations[0].1
+        _ = builder.build(from: try cluster.snapshot(), configuration: configuration, serial: 1, changed: nil)
+        try cluster.set(
+            "Service c/lonely",
+            "kind: Service\nmetadata: {name: lonely, namespace: c}\nspec: {clusterIP: 10.99.99.99}\n")
+        let snapshot = try cluster.snapshot()
+        let table = builder.build(from: snapshot, configuration: configuration, serial: 2, changed: ["c"])
+        #expect(!builder.statistics.wasFull)
+        #expect(builder.statistics.compiledNamespaces < builder.statistics.namespaces)
+        #expect(table.differences(from: AnswerTable.build(from: snapshot, configuration: configuration, serial: 2)).isEmpty)
+    }
+}
+
+extension AnswerTable {
+    /// Where two tables differ, field by field (padding bytes are not compared).
+    func differences(from other: AnswerTable) -> [String] {
+        var found: [String] = []
+        if serial != other.serial { found.append("serial") }
+        if nodes.count != other.nodes.count { found.append("node count \(nodes.count) vs \(other.nodes.count)") }
+        for index in 0..<min(nodes.count, other.nodes.count) {
+            let lhs = nodes[index]
+            let rhs = other.nodes[index]
+            if lhs.keyStart != rhs.keyStart || lhs.keyLength != rhs.keyLength || lhs.authority != rhs.authority
+                || lhs.hash != rhs.hash || lhs.answersStart != rhs.answersStart || lhs.answersCount != rhs.answersCount
+                || lhs.fallbackAnswer != rhs.fallbackAnswer
+            {
+                found.append("node \(index): \(lhs) vs \(rhs)")
+                break
+            }
+        }
+        if answers.count != other.answers.count { found.append("answer count") }
+        for index in 0..<min(answers.count, other.answers.count) {
+            let lhs = answers[index]
+            let rhs = other.answers[index]
+            if lhs.type != rhs.type || lhs.answerCount != rhs.answerCount || lhs.additionalCount != rhs.additionalCount
+                || lhs.bytesStart != rhs.bytesStart || lhs.bytesCount != rhs.bytesCount
+                || lhs.recordEndsStart != rhs.recordEndsStart || lhs.externalTarget != rhs.externalTarget
+            {
+                found.append("answer \(index): \(lhs) vs \(rhs)")
+                break
+            }
+        }
+        if Array(keyBytes) != Array(other.keyBytes) { found.append("key bytes") }
+        if Array(answerBytes) != Array(other.answerBytes) { found.append("answer bytes") }
+        if Array(recordEnds) != Array(other.recordEnds) { found.append("record ends") }
+        if Array(slots) != Array(other.slots) { found.append("slots") }
+        if externalTargets != other.externalTargets { found.append("external targets") }
+        if authorities.count != other.authorities.count { found.append("authority count") }
+        for (lhs, rhs) in zip(authorities, other.authorities)
+        where lhs.apex != rhs.apex || lhs.isClusterZone != rhs.isClusterZone || lhs.negativeSOA != rhs.negativeSOA
+            || lhs.pointerPatchOffsets != rhs.pointerPatchOffsets
+        {
+            found.append("authority \(lhs.apex)")
+        }
+        return found
+    }
+}
+
+/// A small cluster changed at random: services of every kind, slices, pods and Namespace objects in a few namespaces,
+/// with addresses drawn from small pools (so that PTR names are shared across namespaces and come and go) and
+/// ExternalName targets inside the cluster (chains across namespaces, loops, reverse names, the apex).
+struct RandomCluster {
+    static let namespaces = ["default", "kube-system", "a", "b", "c", "d"]
+    static let names = ["web", "db", "api", "cache", "kube-dns"]
+
+    var random: SplitMix64
+    /// Manifest text by object key description.
+    private(set) var manifests: [String: String] = [:]
+    private var parsed: [String: [RegistryObject]] = [:]
+
+    init(seed: UInt64) {
+        random = SplitMix64(seed: seed)
+    }
+
+    mutating func pick<T>(_ values: [T]) -> T {
+        values[Int(random.next() % UInt64(values.count))]
+    }
+
+    mutating func chance(_ percent: UInt64) -> Bool {
+        random.next() % 100 < percent
+    }
+
+    mutating func address() -> String {
+        chance(15) ? "fd00::\(random.next() % 6)" : "10.0.0.\(random.next() % 12)"
+    }
+
+    mutating func populate() throws {
+        try set(
+            "Service kube-system/kube-dns",
+            "kind: Service\nmetadata: {name: kube-dns, namespace: kube-system}\nspec: {clusterIP: 10.96.0.10}\n")
+        for _ in 0..<25 { _ = try mutate(count: 1) }
+    }
+
+    /// Applies `count` random changes; returns the namespaces they touched.
+    mutating func mutate(count: Int) throws -> Set<String> {
+        var touched: Set<String> = []
+        for _ in 0..<count {
+            let namespace = pick(Self.namespaces)
+            let name = pick(Self.names)
+            touched.insert(namespace)
+            switch random.next() % 10 {
+            case 0:
+                // Delete whatever lives under this name.
+                for key in manifests.keys where key.hasSuffix(" \(namespace)/\(name)") || key.hasSuffix(" \(namespace)/\(name)-1") {
+                    try set(key, nil)
+                }
+            case 1:
+                try set(
+                    "Namespace \(namespace)",
+                    chance(50) ? "kind: Namespace\nmetadata: {name: \(namespace)}\n" : nil)
+            case 2, 3:
+                try set("Service \(namespace)/\(name)", serviceManifest(namespace: namespace, name: name))
+            case 4, 5:
+                try set("EndpointSlice \(namespace)/\(name)-1", sliceManifest(namespace: namespace, name: name))
+            case 6:
+                try set(
+                    "Pod \(namespace)/\(name)",
+                    "kind: Pod\nmetadata: {name: \(name), namespace: \(namespace)}\nstatus: {podIP: \(address())}\n")
+            default:
+                try set("Service \(namespace)/\(name)", aliasManifest(namespace: namespace, name: name))
+            }
+        }
+        return touched
+    }
+
+    mutating func serviceManifest(namespace: String, name: String) -> String {
+        if chance(40) {
+            return "kind: Service\nmetadata: {name: \(name), namespace: \(namespace)}\n"
+                + "spec: {clusterIP: None, ports: [{name: http, port: 80}]}\n"
+        }
+        let v4 = "10.0.0.\(random.next() % 12)"
+        let ips = chance(20) ? "[\(v4), fd00::\(random.next() % 6)]" : "[\(address())]"
+        return "kind: Service\nmetadata: {name: \(name), namespace: \(namespace)}\n"
+            + "spec: {clusterIPs: \(ips), ports: [{name: http, port: \(80 + random.next() % 3)}, {name: dns, port: 53, protocol: UDP}]}\n"
+    }
+
+    mutating func sliceManifest(namespace: String, name: String) -> String {
+        var endpoints = ""
+        for index in 0..<(1 + random.next() % 3) {
+            let hostname = chance(50) ? ", hostname: \(name)-\(index)" : ""
+            endpoints += "- {addresses: [10.0.0.\(random.next() % 12)]\(hostname), conditions: {ready: \(chance(85))}}\n"
+        }
+        return "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+            + "metadata: {name: \(name)-1, namespace: \(namespace), labels: {kubernetes.io/service-name: \(name)}}\n"
+            + "addressType: IPv4\nports: [{name: http, port: 8080}]\nendpoints:\n\(endpoints)"
+    }
+
+    mutating func aliasManifest(namespace: String, name: String) -> String {
+        let target: String
+        switch random.next() % 6 {
+        case 0: target = "www.example.com"
+        case 1: target = "ns.dns.cluster.local"
+        case 2: target = "1.0.0.10.in-addr.arpa"
+        default: target = "\(pick(Self.names)).\(pick(Self.namespaces)).svc.cluster.local"
+        }
+        return "kind: Service\nmetadata: {name: \(name), namespace: \(namespace)}\n"
+            + "spec: {type: ExternalName, externalName: \(target)}\n"
+    }
+
+    mutating func set(_ key: String, _ manifest: String?) throws {
+        manifests[key] = manifest
+        parsed[key] = try manifest.map {
+            try ManifestParser.parse($0.hasPrefix("apiVersion") ? $0 : "apiVersion: v1\n" + $0, path: key)
+        }
+    }
+
+    func snapshot() throws -> RegistrySnapshot {
+        let zone = try ZoneFile(
+            parsing: """
+                $TTL 60
+                @ IN SOA ns.corp.test. admin.corp.test. 1 7200 1800 86400 60
+                www IN CNAME web.a.svc.cluster.local.
+                db IN CNAME db.b.svc.cluster.local.
+                """, origin: "corp.test.")
+        return RegistrySnapshot(
+            objects: parsed.keys.sorted().flatMap { parsed[$0]! } + [.staticZone(zone)])
+    }
+}
+
+/// A seeded generator, so that a failing sequence can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
+    }
+}
