@@ -686,8 +686,10 @@ def main():
         log("smoke: answers agree with Knot on every sample")
         return
     text = report(results, memory, args, args.command, forwarded)
+    # Read before the file is opened for writing, which empties it.
+    kept = kept_analysis(args.results)
     with open(args.results, "w") as out:
-        out.write(text + kept_analysis(args.results))
+        out.write(text + kept)
     print(text)
 
 
