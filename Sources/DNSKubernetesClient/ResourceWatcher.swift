@@ -60,12 +60,19 @@ final class ResourceWatcher: Sendable {
     private func run() {
         var backoff = settings.backoff
         var needsList = true
+        var lastListed: ContinuousClock.Instant?
         while !isStopping {
             let attemptStarted = ContinuousClock.now
             do {
                 if needsList {
+                    // A server that expires every watch at once must not make us list it in a loop.
+                    if let lastListed, ContinuousClock.now - lastListed < backoff.initial {
+                        pause(backoff.next(random: Double.random(in: 0..<1)))
+                    }
                     try list()
                     needsList = false
+                    lastListed = ContinuousClock.now
+                    backoff.reset()
                 }
                 switch try watch() {
                 case .ended:
@@ -73,8 +80,7 @@ final class ResourceWatcher: Sendable {
                     backoff.connectionEnded(after: uptime)
                     // A server that ends every watch at once must not make this a busy loop.
                     if uptime < .seconds(1) {
-                        _ = wake.wait(
-                            timeout: .now() + .nanoseconds(Int(clamping: backoff.next(random: 0).nanoseconds)))
+                        pause(backoff.next(random: 0))
                     }
                 case .relist:
                     source.relisting(resource)
@@ -92,9 +98,14 @@ final class ResourceWatcher: Sendable {
                     wait = .seconds(seconds)
                 }
                 source.failed(resource, error: error, retryingAfter: wait)
-                _ = wake.wait(timeout: .now() + .nanoseconds(Int(clamping: wait.nanoseconds)))
+                pause(wait)
             }
         }
+    }
+
+    /// Waits `duration`, or less when `stop()` comes first.
+    private func pause(_ duration: Duration) {
+        _ = wake.wait(timeout: .now() + .nanoseconds(Int(clamping: duration.nanoseconds)))
     }
 
     private func request(_ path: String, receiveTimeout: Duration) throws(APIError) -> APIResponse {

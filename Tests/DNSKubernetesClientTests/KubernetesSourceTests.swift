@@ -272,4 +272,27 @@ struct KubernetesSourceTests {
         // The Status asked for one second (retryAfterSeconds: 1), longer than the test's back-off.
         #expect(running.log.all.contains { $0.contains("HTTP 504") && $0.contains("retrying in 1.0s") })
     }
+
+    @Test func aServerThatExpiresEveryWatchIsNotListedInALoop() throws {
+        let cluster = try FakeKubeCluster(tls: KubeFixtures.serverTLS())
+        defer { cluster.stop() }
+        cluster.script.withLock {
+            $0.watches["/api/v1/services"] = [
+                .recordedChunked(try! KubeFixtures.bytes("kube-api/errors/watch-410-too-old-rv-services.chunked"))
+            ]
+        }
+        var settings = KubeFixtures.settings()
+        settings.backoff = Backoff(initial: .milliseconds(200), maximum: .seconds(1))
+        let running = try RunningSource.trusting(cluster, settings: settings)
+        defer { running.stop() }
+
+        #expect(eventually { cluster.requests("/api/v1/services", watch: false).count >= 2 })
+        let second = ContinuousClock.now
+        Thread.sleep(forTimeInterval: 1.5)
+        // Back-off between relists (0.2 s doubling to 1 s): at most a handful in the next 1.5 s on any machine, where
+        // relisting at once would make hundreds. (A bound on the count, which a slower machine only lowers.)
+        let lists = cluster.requests("/api/v1/services", watch: false).count
+        #expect(lists <= 8, "\(lists) lists by \(ContinuousClock.now - second) after the second")
+        #expect(running.source.isSynced)
+    }
 }
