@@ -35,9 +35,11 @@ public final class BlockingStream: @unchecked Sendable {
     }
 
     /// Connects to `host` (a name resolved with getaddrinfo, or an address literal) within `timeout`, then starts TLS
-    /// when `tls` is given, checking the certificate against `serverName` (default: `host`).
+    /// when `tls` is given, checking the certificate against `serverName` (default: `host`). `isCancelled` is asked
+    /// while the TCP handshake waits, so that a stop need not wait for an address that never answers.
     public static func connect(
-        host: String, port: UInt16, timeout: Duration, tls: TLSContext?, serverName: String? = nil
+        host: String, port: UInt16, timeout: Duration, tls: TLSContext?, serverName: String? = nil,
+        isCancelled: () -> Bool = { false }
     ) throws(StreamError) -> BlockingStream {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -53,7 +55,7 @@ public final class BlockingStream: @unchecked Sendable {
         while let current = entry {
             entry = current.pointee.ai_next
             do {
-                let stream = try connect(to: current.pointee, timeout: timeout)
+                let stream = try connect(to: current.pointee, timeout: timeout, isCancelled: isCancelled)
                 if let tls {
                     try stream.startTLS(tls, serverName: serverName ?? host)
                 }
@@ -66,7 +68,12 @@ public final class BlockingStream: @unchecked Sendable {
         throw lastError
     }
 
-    private static func connect(to address: addrinfo, timeout: Duration) throws(StreamError) -> BlockingStream {
+    /// How often a waiting connect asks whether it was cancelled.
+    static let cancelCheckInterval = Duration.milliseconds(100)
+
+    private static func connect(to address: addrinfo, timeout: Duration, isCancelled: () -> Bool) throws(StreamError)
+        -> BlockingStream
+    {
         let descriptor = Glibc.socket(address.ai_family, address.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .failed("socket: \(describe(errno))") }
         let stream = BlockingStream(descriptor: descriptor)
@@ -76,8 +83,16 @@ public final class BlockingStream: @unchecked Sendable {
         if Glibc.connect(descriptor, address.ai_addr, address.ai_addrlen) != 0 {
             guard errno == EINPROGRESS else { throw .failed("connect: \(describe(errno))") }
             var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-            let ready = poll(&poller, 1, Int32(clamping: timeout.milliseconds))
-            guard ready > 0 else { throw ready == 0 ? .timedOut : .failed("poll: \(describe(errno))") }
+            let deadline = ContinuousClock.now + timeout
+            var ready: Int32 = 0
+            while ready == 0 {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else { throw .timedOut }
+                guard !isCancelled() else { throw .failed("cancelled") }
+                ready = poll(&poller, 1, Int32(clamping: min(left, cancelCheckInterval).milliseconds))
+                if ready < 0, errno == EINTR { ready = 0 }
+            }
+            guard ready > 0 else { throw .failed("poll: \(describe(errno))") }
             var pending: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &pending, &length)

@@ -30,7 +30,9 @@ public final class APIClient: Sendable {
     }
 
     /// Sends `GET path` and reads the response head. Each later read of the body waits at most `receiveTimeout`.
-    public func get(_ path: String, receiveTimeout: Duration) throws(APIError) -> APIResponse {
+    public func get(_ path: String, receiveTimeout: Duration, isCancelled: () -> Bool = { false }) throws(APIError)
+        -> APIResponse
+    {
         let token: String?
         do {
             token = try access.bearerToken()
@@ -41,7 +43,7 @@ public final class APIClient: Sendable {
         do {
             stream = try BlockingStream.connect(
                 host: access.server.host, port: access.server.port, timeout: connectTimeout, tls: tls,
-                serverName: access.serverName)
+                serverName: access.serverName, isCancelled: isCancelled)
         } catch {
             throw .connection("\(access.server): \(error)")
         }

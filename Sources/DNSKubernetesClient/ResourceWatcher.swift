@@ -109,7 +109,7 @@ final class ResourceWatcher: Sendable {
     }
 
     private func request(_ path: String, receiveTimeout: Duration) throws(APIError) -> APIResponse {
-        let response = try client.get(path, receiveTimeout: receiveTimeout)
+        let response = try client.get(path, receiveTimeout: receiveTimeout) { [self] in isStopping }
         current.withLock { $0 = response }
         if isStopping { response.interrupt() }
         guard response.head.status == 200 else {

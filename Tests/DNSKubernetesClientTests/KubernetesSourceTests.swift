@@ -3,6 +3,7 @@ import DNSKubernetesClient
 import DNSRegistry
 import DNSTestKit
 import Foundation
+import Glibc
 import Testing
 
 /// The watch client against a fake API server on loopback (TLS, the test CA), replaying the responses recorded from
@@ -294,5 +295,41 @@ struct KubernetesSourceTests {
         let lists = cluster.requests("/api/v1/services", watch: false).count
         #expect(lists <= 8, "\(lists) lists by \(ContinuousClock.now - second) after the second")
         #expect(running.source.isSynced)
+    }
+
+    @Test func stoppingDoesNotWaitForAServerThatNeverAnswers() throws {
+        // A listener that never accepts, its queue already full: the kernel drops further SYNs, so a connect hangs.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        #expect(bound)
+        let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(filler) }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) }
+        }
+        let client = try APIClient(
+            access: ClusterAccess(
+                server: APIServerURL(isTLS: false, host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))),
+            connectTimeout: .seconds(120))
+        let source = KubernetesSource(client: client, settings: KubeFixtures.settings(), logger: LogCapture().logger) {}
+        source.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        let stopped = Locked(false)
+        Thread {
+            source.stop()
+            stopped.withLock { $0 = true }
+        }.start()
+        // Far less than the 120 s connect timeout; a stop that waited for it would fail here (and the suite's limit).
+        #expect(eventually(timeout: .seconds(10)) { stopped.withLock { $0 } })
+        #expect(!source.isSynced)
     }
 }
