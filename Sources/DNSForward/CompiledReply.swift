@@ -93,8 +93,33 @@ public struct CompiledReply: Sendable {
     public func write(
         for query: ClientQuery, limit: Int, ttls: TTLs = .unchanged, into buffer: UnsafeMutableRawBufferPointer
     ) -> Int {
+        query.question.name.wire.withUnsafeBytes { name in
+            write(
+                id: query.id, recursionDesired: query.recursionDesired, checkingDisabled: query.checkingDisabled,
+                questionName: name, edns: query.edns.map { $0.dnssecOK }, limit: limit, ttls: ttls, into: buffer)
+        }
+    }
+
+    /// `write(for:limit:ttls:into:)` for a query read in place (`WireQuery`) from `bytes`: the question's name is
+    /// copied from `bytes` as the client sent it. Allocates nothing.
+    public func write(
+        for query: WireQuery, in bytes: UnsafeRawBufferPointer, limit: Int, ttls: TTLs = .unchanged,
+        into buffer: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        write(
+            id: query.id, recursionDesired: query.recursionDesired, checkingDisabled: query.checkingDisabled,
+            questionName: query.name(in: bytes), edns: query.hasEDNS ? query.dnssecOK : nil, limit: limit,
+            ttls: ttls, into: buffer)
+    }
+
+    /// The writer behind both: `questionName` is the client's name (the stored one up to ASCII case, so of the same
+    /// length); `edns` is the client's DO bit, `nil` when it sent no OPT.
+    private func write(
+        id: UInt16, recursionDesired: Bool, checkingDisabled: Bool, questionName: UnsafeRawBufferPointer,
+        edns: Bool?, limit: Int, ttls: TTLs, into buffer: UnsafeMutableRawBufferPointer
+    ) -> Int {
         let limit = min(limit, buffer.count)
-        let optLength = query.edns == nil ? 0 : CompiledReply.optLength
+        let optLength = edns == nil ? 0 : CompiledReply.optLength
         precondition(questionEnd + optLength <= limit, "a reply limit below the question's size")
         var kept = recordEnds.count
         while kept > 0, recordEnds[kept - 1] + optLength > limit {
@@ -105,17 +130,16 @@ public struct CompiledReply: Sendable {
             buffer.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: end)
         }
         // The client's own question bytes: its letter case (the stored name has the same length).
-        query.question.name.wire.withUnsafeBytes { name in
-            UnsafeMutableRawBufferPointer(rebasing: buffer[12..<(12 + name.count)]).copyMemory(from: name)
-        }
+        precondition(12 + questionName.count <= questionEnd, "a client name longer than the stored question")
+        UnsafeMutableRawBufferPointer(rebasing: buffer[12..<(12 + questionName.count)]).copyMemory(from: questionName)
         var flags = self.flags
-        if query.recursionDesired { flags |= 0x0100 }
-        if query.checkingDisabled { flags |= 0x0010 }
+        if recursionDesired { flags |= 0x0100 }
+        if checkingDisabled { flags |= 0x0010 }
         if kept < answerCount + authorityCount { flags |= 0x0200 }
-        if query.edns == nil, extendedResponseCode != 0 {
+        if edns == nil, extendedResponseCode != 0 {
             flags = flags & ~0x000F | UInt16(ResponseCode.servFail.headerBits)
         }
-        put16(buffer, 0, query.id)
+        put16(buffer, 0, id)
         put16(buffer, 2, flags)
         let answers = min(kept, answerCount)
         let authorities = min(kept - answers, authorityCount)
@@ -138,14 +162,14 @@ public struct CompiledReply: Sendable {
                 put32(buffer, offset, ttl)
             }
         }
-        guard let edns = query.edns else { return end }
+        guard let dnssecOK = edns else { return end }
         // OPT: root owner, TYPE 41, CLASS = payload size, TTL = extended RCODE | version 0 | DO, RDLENGTH 0.
         buffer[end] = 0
         put16(buffer, end + 1, RecordType.opt.rawValue)
         put16(buffer, end + 3, ForwardPolicy.upstreamUDPPayload)
         buffer[end + 5] = extendedResponseCode
         buffer[end + 6] = 0
-        put16(buffer, end + 7, edns.dnssecOK ? 0x8000 : 0)
+        put16(buffer, end + 7, dnssecOK ? 0x8000 : 0)
         put16(buffer, end + 9, 0)
         return end + optLength
     }

@@ -10,8 +10,10 @@ import DNSWire
 /// - TC replies, FORMERR, REFUSED, NOTIMP and other codes, and replies whose question is not the key's, never enter.
 ///
 /// A hit copies stored wire bytes into the caller's buffer and patches ID, flags, question case, TTLs and OPT
-/// (`lookup(_:clientLimit:now:upstreamsFailed:into:)`); the only allocation is the `QueryKey` (one name array) the
-/// caller builds from the client query, since the dictionary needs an owned key.
+/// (`lookup(_:in:clientLimit:now:upstreamsFailed:into:)`). Entries are found through an open-addressing table of slot
+/// positions keyed by a hash of the lowercased name, type, class, DO and CD, compared against the stored key's bytes,
+/// so a query read in place (`WireQuery`) is looked up and answered without allocating (STYLE habit 6); only storing
+/// allocates.
 public struct ResponseCache {
     public struct Configuration: Sendable {
         /// Entries kept before the least recently used is evicted: at ~300 bytes a reply, about 3 MB per worker.
@@ -68,6 +70,8 @@ public struct ResponseCache {
 
     private struct Slot {
         var key: QueryKey
+        /// `ResponseCache.hash` of `key`, to find its bucket again and to skip most comparisons.
+        var hash: Int
         var reply: CompiledReply
         var storedAt: ContinuousClock.Instant
         var ttl: UInt32
@@ -81,7 +85,12 @@ public struct ResponseCache {
     public let configuration: Configuration
     public private(set) var counters = Counters()
     private var slots: [Slot] = []
-    private var index: [QueryKey: Int] = [:]
+    /// Open addressing with linear probing: each bucket holds a slot position, or -1. Twice the capacity rounded up
+    /// to a power of two keeps the load at most one half, so probe runs stay short; removal shifts the run back
+    /// instead of leaving tombstones.
+    private var buckets: [Int32]
+    private let bucketMask: Int
+    private var entryCount = 0
     private var freeSlots: [Int] = []
     /// Most and least recently used slot; -1 when empty.
     private var newest = -1
@@ -90,10 +99,15 @@ public struct ResponseCache {
     public init(configuration: Configuration = Configuration()) {
         precondition(configuration.capacity > 0, "a cache holds at least one entry")
         self.configuration = configuration
-        index.reserveCapacity(configuration.capacity)
+        precondition(configuration.capacity < Int(Int32.max) / 2, "a cache capacity beyond what an index holds")
+        var bucketCount = 8
+        while bucketCount < configuration.capacity * 2 { bucketCount *= 2 }
+        buckets = Array(repeating: -1, count: bucketCount)
+        bucketMask = bucketCount - 1
+        slots.reserveCapacity(configuration.capacity)
     }
 
-    public var count: Int { index.count }
+    public var count: Int { entryCount }
 
     // MARK: - Storing
 
@@ -105,17 +119,18 @@ public struct ResponseCache {
         case .success(let value): ttl = value
         case .failure(let reason): return .notCached(reason)
         }
+        let hash = ResponseCache.hash(key)
         let slot = Slot(
-            key: key, reply: CompiledReply(reply), storedAt: now, ttl: ttl,
+            key: key, hash: hash, reply: CompiledReply(reply), storedAt: now, ttl: ttl,
             isServFail: reply.responseCode == .servFail, hits: 0, prefetchSignalled: false, newer: -1, older: -1)
-        if let existing = index[key] {
+        if let existing = find(key, hash: hash) {
             unlink(existing)
             var replaced = slot
             replaced.hits = slots[existing].hits
             slots[existing] = replaced
             linkNewest(existing)
         } else {
-            if index.count >= configuration.capacity {
+            if entryCount >= configuration.capacity {
                 counters.evictions += 1
                 remove(oldest)
             }
@@ -127,7 +142,7 @@ public struct ResponseCache {
                 slots.append(slot)
                 position = slots.count - 1
             }
-            index[key] = position
+            insert(position, hash: hash)
             linkNewest(position)
         }
         return .stored(ttl: ttl)
@@ -167,14 +182,48 @@ public struct ResponseCache {
         _ query: ClientQuery, clientLimit: Int, now: ContinuousClock.Instant, upstreamsFailed: Bool = false,
         into buffer: UnsafeMutableRawBufferPointer
     ) -> Hit? {
-        guard let position = index[query.key] else {
+        let key = query.key
+        let position = find(key, hash: ResponseCache.hash(key))
+        guard let (position, ttls, hit) = use(position, now: now, upstreamsFailed: upstreamsFailed) else { return nil }
+        var written = hit
+        written.length = slots[position].reply.write(for: query, limit: clientLimit, ttls: ttls, into: buffer)
+        return written
+    }
+
+    /// `lookup(_:clientLimit:now:upstreamsFailed:into:)` for a query read in place from `bytes`: the same entry, the
+    /// same reply, the same counters, and no allocation.
+    public mutating func lookup(
+        _ query: WireQuery, in bytes: UnsafeRawBufferPointer, clientLimit: Int, now: ContinuousClock.Instant,
+        upstreamsFailed: Bool = false, into buffer: UnsafeMutableRawBufferPointer
+    ) -> Hit? {
+        let name = query.name(in: bytes)
+        let hash = ResponseCache.hash(
+            name: name, type: query.type, recordClass: query.recordClass, dnssecOK: query.hasEDNS && query.dnssecOK,
+            checkingDisabled: query.checkingDisabled)
+        let position = find(
+            name: name, type: query.type, recordClass: query.recordClass, dnssecOK: query.hasEDNS && query.dnssecOK,
+            checkingDisabled: query.checkingDisabled, hash: hash)
+        guard let (position, ttls, hit) = use(position, now: now, upstreamsFailed: upstreamsFailed) else { return nil }
+        var written = hit
+        written.length = slots[position].reply.write(
+            for: query, in: bytes, limit: clientLimit, ttls: ttls, into: buffer)
+        return written
+    }
+
+    /// The policy of a lookup that found `position` (or nothing): counts the hit or miss, drops an entry past
+    /// serving, touches, decides prefetch; returns the TTLs to write and the hit without its length.
+    private mutating func use(
+        _ found: Int?, now: ContinuousClock.Instant, upstreamsFailed: Bool
+    ) -> (Int, CompiledReply.TTLs, Hit)? {
+        guard let position = found else {
             counters.misses += 1
             return nil
         }
-        let slot = slots[position]
-        let expiry = slot.storedAt + .seconds(slot.ttl)
+        let storedAt = slots[position].storedAt
+        let ttl = slots[position].ttl
+        let expiry = storedAt + .seconds(ttl)
         if now >= expiry {
-            let canServeStale = !slot.isServFail && now < expiry + configuration.serveStale
+            let canServeStale = !slots[position].isServFail && now < expiry + configuration.serveStale
             if !canServeStale {
                 remove(position)
             }
@@ -184,27 +233,25 @@ public struct ResponseCache {
             }
             counters.staleHits += 1
             touch(position)
-            let length = slot.reply.write(
-                for: query, limit: clientLimit, ttls: .fixed(configuration.staleTTL), into: buffer)
-            return Hit(length: length, shouldPrefetch: false, isStale: true)
+            return (position, .fixed(configuration.staleTTL), Hit(length: 0, shouldPrefetch: false, isStale: true))
         }
         counters.hits += 1
-        let age = UInt32(clamping: (now - slot.storedAt).components.seconds)
+        let age = UInt32(clamping: (now - storedAt).components.seconds)
         let remaining = expiry - now
         slots[position].hits += 1
         var prefetch = false
-        if slots[position].hits >= configuration.prefetchHits, !slot.prefetchSignalled,
-            remaining * 100 < .seconds(slot.ttl) * configuration.prefetchPercent
+        if slots[position].hits >= configuration.prefetchHits, !slots[position].prefetchSignalled,
+            remaining * 100 < .seconds(ttl) * configuration.prefetchPercent
         {
             prefetch = true
             slots[position].prefetchSignalled = true
             counters.prefetches += 1
         }
         touch(position)
-        let length = slot.reply.write(
-            for: query, limit: clientLimit, ttls: .aged(by: age, ceiling: slot.ttl - min(age, slot.ttl)),
-            into: buffer)
-        return Hit(length: length, shouldPrefetch: prefetch, isStale: false)
+        return (
+            position, .aged(by: age, ceiling: ttl - min(age, ttl)),
+            Hit(length: 0, shouldPrefetch: prefetch, isStale: false)
+        )
     }
 
     /// `lookup(_:clientLimit:now:upstreamsFailed:into:)` returning a new array (tests, and callers without a buffer).
@@ -224,7 +271,111 @@ public struct ResponseCache {
 
     /// True when an entry for `key` exists (fresh or stale); does not count as use.
     public func contains(_ key: QueryKey) -> Bool {
-        index[key] != nil
+        find(key, hash: ResponseCache.hash(key)) != nil
+    }
+
+    // MARK: - Index
+
+    /// The key's hash: the name's lowercased bytes eight at a time, then type, class, DO and CD, through `Hasher`
+    /// (SipHash with a per-process seed, so crafted names cannot pile onto one probe run). Allocates nothing.
+    static func hash(
+        name: UnsafeRawBufferPointer, type: UInt16, recordClass: UInt16, dnssecOK: Bool, checkingDisabled: Bool
+    ) -> Int {
+        var hasher = Hasher()
+        var word: UInt64 = 0
+        var shift: UInt64 = 0
+        for byte in name {
+            word |= UInt64(asciiLowercase(byte)) << shift
+            shift += 8
+            if shift == 64 {
+                hasher.combine(word)
+                word = 0
+                shift = 0
+            }
+        }
+        hasher.combine(word)
+        hasher.combine(
+            UInt64(type) << 32 | UInt64(recordClass) << 16 | (dnssecOK ? 2 : 0) | (checkingDisabled ? 1 : 0))
+        return hasher.finalize()
+    }
+
+    static func hash(_ key: QueryKey) -> Int {
+        key.name.wire.withUnsafeBytes { name in
+            hash(
+                name: name, type: key.type.rawValue, recordClass: key.recordClass.rawValue, dnssecOK: key.dnssecOK,
+                checkingDisabled: key.checkingDisabled)
+        }
+    }
+
+    private func find(_ key: QueryKey, hash: Int) -> Int? {
+        key.name.wire.withUnsafeBytes { name in
+            find(
+                name: name, type: key.type.rawValue, recordClass: key.recordClass.rawValue, dnssecOK: key.dnssecOK,
+                checkingDisabled: key.checkingDisabled, hash: hash)
+        }
+    }
+
+    /// The slot holding the entry for this name (any letter case, RFC 4343), type, class, DO and CD.
+    private func find(
+        name: UnsafeRawBufferPointer, type: UInt16, recordClass: UInt16, dnssecOK: Bool, checkingDisabled: Bool,
+        hash: Int
+    ) -> Int? {
+        var bucket = hash & bucketMask
+        // The load is at most one half, so an empty bucket ends every run.
+        while true {
+            let position = Int(buckets[bucket])
+            if position < 0 { return nil }
+            if slots[position].hash == hash, slots[position].key.type.rawValue == type,
+                slots[position].key.recordClass.rawValue == recordClass, slots[position].key.dnssecOK == dnssecOK,
+                slots[position].key.checkingDisabled == checkingDisabled,
+                ResponseCache.sameName(slots[position].key.name.wire, name)
+            {
+                return position
+            }
+            bucket = (bucket + 1) & bucketMask
+        }
+    }
+
+    /// True when `name` is `stored` (already lowercase) in any ASCII letter case.
+    private static func sameName(_ stored: [UInt8], _ name: UnsafeRawBufferPointer) -> Bool {
+        guard stored.count == name.count else { return false }
+        return stored.withUnsafeBytes { stored in
+            for index in 0..<name.count where stored[index] != asciiLowercase(name[index]) {
+                return false
+            }
+            return true
+        }
+    }
+
+    private mutating func insert(_ position: Int, hash: Int) {
+        var bucket = hash & bucketMask
+        while buckets[bucket] >= 0 {
+            bucket = (bucket + 1) & bucketMask
+        }
+        buckets[bucket] = Int32(position)
+        entryCount += 1
+    }
+
+    /// Takes `position` out of the index, moving later members of its probe run back into the gap (Knuth's
+    /// algorithm R for linear probing) so that every run stays unbroken.
+    private mutating func unindex(_ position: Int) {
+        var hole = slots[position].hash & bucketMask
+        while Int(buckets[hole]) != position {
+            hole = (hole + 1) & bucketMask
+        }
+        var next = (hole + 1) & bucketMask
+        while buckets[next] >= 0 {
+            let home = slots[Int(buckets[next])].hash & bucketMask
+            // The entry at `next` may move to `hole` when `hole` lies on its way from `home`: cyclically,
+            // home ≤ hole < next.
+            if (next - home) & bucketMask >= (next - hole) & bucketMask {
+                buckets[hole] = buckets[next]
+                hole = next
+            }
+            next = (next + 1) & bucketMask
+        }
+        buckets[hole] = -1
+        entryCount -= 1
     }
 
     // MARK: - Recency list
@@ -254,7 +405,7 @@ public struct ResponseCache {
 
     private mutating func remove(_ position: Int) {
         unlink(position)
-        index[slots[position].key] = nil
+        unindex(position)
         freeSlots.append(position)
     }
 }

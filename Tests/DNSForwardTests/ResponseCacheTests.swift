@@ -185,8 +185,47 @@ func cached(
     _ cache: inout ResponseCache, _ query: ClientQuery, clientLimit: Int, now: ContinuousClock.Instant,
     upstreamsFailed: Bool = false
 ) throws -> (reply: [UInt8], hit: ResponseCache.Hit) {
-    guard let result = cache.lookup(query, clientLimit: clientLimit, now: now, upstreamsFailed: upstreamsFailed) else {
+    // The same lookup on a copy through the in-place path (`WireQuery`) must write the same bytes and change the cache
+    // the same way.
+    var wireCache = cache
+    let wire = lookUpInPlace(&wireCache, query, clientLimit: clientLimit, now: now, upstreamsFailed: upstreamsFailed)
+    let result = cache.lookup(query, clientLimit: clientLimit, now: now, upstreamsFailed: upstreamsFailed)
+    #expect(wire?.reply == result?.reply)
+    #expect(wire?.hit == result?.hit)
+    #expect(wireCache.counters == cache.counters)
+    #expect(wireCache.count == cache.count)
+    guard let result else {
         throw CacheMiss()
     }
     return result
+}
+
+/// `query` as the client sends it on the wire.
+func wireBytes(_ query: ClientQuery) -> [UInt8] {
+    var header = Header(id: query.id, recursionDesired: query.recursionDesired)
+    header.checkingDisabled = query.checkingDisabled
+    return Message(header: header, questions: [query.question], edns: query.edns).encoded()
+}
+
+/// `ResponseCache.lookup(_:in:clientLimit:now:upstreamsFailed:into:)` for `query` sent as `wireBytes(query)`.
+func lookUpInPlace(
+    _ cache: inout ResponseCache, _ query: ClientQuery, clientLimit: Int, now: ContinuousClock.Instant,
+    upstreamsFailed: Bool = false
+) -> (reply: [UInt8], hit: ResponseCache.Hit)? {
+    let bytes = wireBytes(query)
+    return bytes.withUnsafeBytes { packet -> (reply: [UInt8], hit: ResponseCache.Hit)? in
+        guard let wire = WireQuery(packet) else {
+            Issue.record("a plain query the in-place reader refused")
+            return nil
+        }
+        var hit: ResponseCache.Hit?
+        let reply = [UInt8](unsafeUninitializedCapacity: max(clientLimit, 0)) { buffer, count in
+            hit = cache.lookup(
+                wire, in: packet, clientLimit: clientLimit, now: now, upstreamsFailed: upstreamsFailed,
+                into: UnsafeMutableRawBufferPointer(buffer))
+            count = hit?.length ?? 0
+        }
+        guard let hit else { return nil }
+        return (reply, hit)
+    }
 }
