@@ -77,7 +77,8 @@ final class Forwarder {
     /// own pool, so a dead stub upstream never takes the default ones down with it; an address in several routes
     /// has its outcomes recorded in each.
     private var routes: [Route]
-    private var cache: ResponseCache
+    /// Internal rather than private so that the allocation tests can fill it without an upstream.
+    var cache: ResponseCache
     private var sockets: [UDPSocket] = []
     private var socketByFamily: (v4: UDPSocket?, v6: UDPSocket?) = (nil, nil)
     /// Source address of a reply → the upstream it must be, so a datagram from anywhere else is rejected at once.
@@ -189,6 +190,10 @@ final class Forwarder {
     func handle(
         _ query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext
     ) -> Int {
+        let cached = answerFromCache(query, into: response, context: context)
+        if case .answered(let length) = cached {
+            return length
+        }
         let clientQuery: ClientQuery
         do {
             clientQuery = try ClientQuery(decoding: Array(query))
@@ -223,13 +228,9 @@ final class Forwarder {
                 return bytes.count
             }
         }
-        if let hit = cache.lookup(clientQuery, clientLimit: limit, now: now, into: response) {
-            counters.cacheHits += 1
-            // CoreDNS's `type` label: a denial is NXDOMAIN, or NOERROR with no answer record.
-            let rcode = response[3] & 0x0F
-            let answers = Int(response[6]) << 8 | Int(response[7])
-            if rcode == 3 || (rcode == 0 && answers == 0) { counters.cacheDenialHits += 1 }
-            Forwarder.setRecursionAvailable(response)
+        // A query `answerFromCache` looked up has missed already: a second lookup would count a second miss.
+        if case .notTried = cached, let hit = cache.lookup(clientQuery, clientLimit: limit, now: now, into: response) {
+            answeredFromCache(response)
             if hit.shouldPrefetch {
                 prefetch(clientQuery, now: now)
             }
@@ -255,6 +256,49 @@ final class Forwarder {
             response.copyBytes(from: reply)
             return reply.count
         }
+    }
+
+    /// What `answerFromCache` did.
+    private enum CacheAttempt {
+        /// A hit, written into the response.
+        case answered(Int)
+        /// Looked up and not found (or not servable): the slow path must not look up again.
+        case missed
+        /// Not of the shape the fast path reads, or possibly a loop probe or a chase: the slow path does it all.
+        case notTried
+    }
+
+    /// The cache-hit path, which allocates nothing (STYLE habit 6; `ForwarderAllocationTests`): the query is read in
+    /// place (`WireQuery`) and looked up by its wire name. `handle`'s order of checks stands: a loop probe is HINFO
+    /// IN (`LoopDetector.probeType`), so a query of any other type is none, and an HINFO query goes the slow way when
+    /// loop detection is on; a chase note in `response` (`Responder.handOver`) goes the slow way too.
+    private func answerFromCache(
+        _ query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext
+    ) -> CacheAttempt {
+        guard let wire = WireQuery(query) else { return .notTried }
+        if configuration.loopWatch != nil, wire.type == LoopDetector.probeType.rawValue { return .notTried }
+        guard case .forward = Responder.handOver(in: UnsafeRawBufferPointer(response)) else { return .notTried }
+        let limit = min(context.transport == .udp ? wire.udpLimit : Forwarder.tcpReplyLimit, response.count)
+        let now = clock.now
+        guard let hit = cache.lookup(wire, in: query, clientLimit: limit, now: now, into: response) else {
+            return .missed
+        }
+        answeredFromCache(response)
+        if hit.shouldPrefetch, let clientQuery = try? ClientQuery(decoding: Array(query)) {
+            // Once per entry and TTL: allocating here is fine.
+            prefetch(clientQuery, now: now)
+        }
+        return .answered(hit.length)
+    }
+
+    /// Counts a reply the cache wrote into `response`, and sets RA on it.
+    private func answeredFromCache(_ response: UnsafeMutableRawBufferPointer) {
+        counters.cacheHits += 1
+        // CoreDNS's `type` label: a denial is NXDOMAIN, or NOERROR with no answer record.
+        let rcode = response[3] & 0x0F
+        let answers = Int(response[6]) << 8 | Int(response[7])
+        if rcode == 3 || (rcode == 0 && answers == 0) { counters.cacheDenialHits += 1 }
+        Forwarder.setRecursionAvailable(response)
     }
 
     /// The try order for one query on `route`, counting the queries that found every upstream down (CoreDNS's
