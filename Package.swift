@@ -86,7 +86,12 @@ let package = Package(
         ),
         // Counts mallocs in the test process: the hot path must allocate nothing per query.
         .target(name: "CMallocCounter"),
-        .testTarget(name: "AllocationTests", dependencies: ["DNSAnswer", "DNSRegistry", "DNSWire", "CMallocCounter"]),
+        .testTarget(
+            name: "AllocationTests",
+            dependencies: [
+                "DNSAnswer", "DNSRegistry", "DNSWire", "DNSForward", "DNSServer", "DNSEventLoop", "CMallocCounter",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "DNSServerTests",
             dependencies: [
