@@ -45,8 +45,9 @@ struct ForwarderAllocationTests {
                 let reply = try Message(decoding: Array(response[0..<length]))
                 #expect(reply.header.id == UInt16(index))
                 #expect(reply.header.recursionAvailable)
-                #expect(Array(response[12..<(12 + reply.questions[0].name.wire.count)])
-                    == Array(lookup.query[12..<(12 + reply.questions[0].name.wire.count)]), "the question as sent")
+                #expect(
+                    Array(response[12..<(12 + reply.questions[0].name.wire.count)])
+                        == Array(lookup.query[12..<(12 + reply.questions[0].name.wire.count)]), "the question as sent")
             }
         }
         let hitsBefore = forwarder.counters.cacheHits

@@ -32,7 +32,8 @@ struct ResponseCacheAllocationTests {
             let name = try! Name("host\(index).example.")
             let asSent = try! Name("Host\(index).EXAMPLE.")
             let type: RecordType = [.a, .aaaa, .mx][index % 3]
-            let edns: EDNS? = index % 4 == 0 ? nil : EDNS(udpPayloadSize: [512, 1232, 4096][index % 3], dnssecOK: index % 5 == 0)
+            let edns: EDNS? =
+                index % 4 == 0 ? nil : EDNS(udpPayloadSize: [512, 1232, 4096][index % 3], dnssecOK: index % 5 == 0)
             let checkingDisabled = index % 7 == 0
             let question = Question(name: name, type: type)
             var answers: [ResourceRecord] = []

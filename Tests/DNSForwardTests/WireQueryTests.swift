@@ -16,10 +16,17 @@ import Testing
             "EDNS options",
             clientQuery(
                 "www.example.",
-                edns: EDNS(options: [EDNSOption(code: 10, data: Array(repeating: 7, count: 8)), EDNSOption(code: 12, data: [])]))
+                edns: EDNS(options: [
+                    EDNSOption(code: 10, data: Array(repeating: 7, count: 8)), EDNSOption(code: 12, data: []),
+                ]))
         ),
         ("root", clientQuery(".", .ns)),
-        ("longest name", clientQuery(Name(stringLiteral: (0..<4).map { _ in String(repeating: "x", count: 62) }.joined(separator: ".") + "."))),
+        (
+            "longest name",
+            clientQuery(
+                Name(stringLiteral: (0..<4).map { _ in String(repeating: "x", count: 62) }.joined(separator: ".") + ".")
+            )
+        ),
     ]
 
     @Test(arguments: plain)
@@ -67,8 +74,18 @@ import Testing
         ("OPT not owned by the root", patched(edns) { $0[optStart] = 1 }),
         ("additional not OPT", patched(edns) { $0[optStart + 2] = 1 }),
         ("RDLENGTH past the end", patched(edns) { $0[optStart + 10] = 4 }),
-        ("option past RDATA", patched(edns) { $0[optStart + 10] = 4; $0 += [0, 10, 0, 9] }),
-        ("option header cut", patched(edns) { $0[optStart + 10] = 2; $0 += [0, 10] }),
+        (
+            "option past RDATA",
+            patched(edns) {
+                $0[optStart + 10] = 4; $0 += [0, 10, 0, 9]
+            }
+        ),
+        (
+            "option header cut",
+            patched(edns) {
+                $0[optStart + 10] = 2; $0 += [0, 10]
+            }
+        ),
         ("question type OPT", patched(clientQuery("www.example.")) { $0[optStart - 3] = 41 }),
     ]
 
