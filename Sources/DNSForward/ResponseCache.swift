@@ -104,7 +104,6 @@ public struct ResponseCache {
         while bucketCount < configuration.capacity * 2 { bucketCount *= 2 }
         buckets = Array(repeating: -1, count: bucketCount)
         bucketMask = bucketCount - 1
-        slots.reserveCapacity(configuration.capacity)
     }
 
     public var count: Int { entryCount }

@@ -127,6 +127,64 @@ import Testing
         #expect(cache.count == 2 && cache.counters.evictions == 1)
     }
 
+    /// The open-addressing index against a plain model (an LRU list with expiry times) over many stores, hits,
+    /// expiries and evictions in a small table, where probe runs are long and wrap around: every key is found exactly
+    /// when the model holds it.
+    @Test(arguments: [1, 8, 13])
+    func indexAgreesWithAModel(capacity: Int) {
+        var configuration = ResponseCache.Configuration()
+        configuration.capacity = capacity
+        var cache = ResponseCache(configuration: configuration)
+        let names: [Name] = (0..<40).map { try! Name("n\($0).Example.") }
+        let types: [RecordType] = [.a, .aaaa]
+        var model: [(key: QueryKey, expiry: ContinuousClock.Instant)] = []  // oldest first
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(state >> 33) % bound
+        }
+        var now = t0
+        for _ in 0..<5000 {
+            let name = names[next(names.count)]
+            let type = types[next(types.count)]
+            let key = QueryKey(name: name, type: type)
+            if next(2) == 0 {
+                let ttl = UInt32(1 + next(5))
+                cache.store(
+                    reply(
+                        id: 1, Question(name: name, type: type),
+                        answers: [record("\(name) \(ttl) IN \(type) \(type == .a ? "192.0.2.1" : "2001:db8::1")")]),
+                    for: key, now: now)
+                if let index = model.firstIndex(where: { $0.key == key }) {
+                    model.remove(at: index)
+                } else if model.count == capacity {
+                    model.removeFirst()
+                }
+                model.append((key, now + .seconds(ttl)))
+            } else {
+                let query = clientQuery(next(2) == 0 ? name : name.lowercased(), type)
+                let hit = lookUpInPlace(&cache, query, clientLimit: 512, now: now) != nil
+                var expected = false
+                if let index = model.firstIndex(where: { $0.key == key }) {
+                    let entry = model.remove(at: index)
+                    if now < entry.expiry {
+                        model.append(entry)
+                        expected = true
+                    }
+                }
+                #expect(hit == expected)
+            }
+            now += .milliseconds(100 * next(4))
+            #expect(cache.count == model.count)
+        }
+        for name in names {
+            for type in types {
+                let key = QueryKey(name: name, type: type)
+                #expect(cache.contains(key) == model.contains { $0.key == key })
+            }
+        }
+    }
+
     @Test func prefetchIsSignalledOnceForAPopularEntryNearExpiry() throws {
         var cache = ResponseCache()
         cache.store(Self.positive([100]), for: Self.key, now: t0)
