@@ -1,6 +1,7 @@
-@testable import DNSAnswer
 import DNSWire
 import Testing
+
+@testable import DNSAnswer
 
 /// `AnswerTable.RecordWriter` must write exactly what `WireWriter` writes after a 12-byte header: the same
 /// compression targets (suffixes compared ignoring case, none registered past offset 0x3FFF), the same pointers.
