@@ -117,24 +117,54 @@ extension AnswerTable {
             }
         }
 
+        /// Where each label of the name being written starts, and the hash of the suffix starting there: reused
+        /// from name to name.
+        private var labelStarts: [Int] = []
+        private var suffixHashes: [UInt32] = []
+
         /// `WireWriter.writeName(_:compress:)`.
+        ///
+        /// Every suffix's hash is computed from the right, each from its first label and the hash of the rest, and
+        /// the suffixes registered for one name share one lowercased copy of it: both are linear in the name's length
+        /// rather than in its length times its label count.
         mutating func writeName(_ name: Name, compress: Bool = true) {
             name.wire.withUnsafeBufferPointer { wire in
+                labelStarts.removeAll(keepingCapacity: true)
                 var position = 0
                 while wire[position] != 0 {
+                    labelStarts.append(position)
+                    position += 1 + Int(wire[position])
+                }
+                suffixHashes.removeAll(keepingCapacity: true)
+                suffixHashes.append(contentsOf: repeatElement(0, count: labelStarts.count))
+                var hash: UInt32 = 2_166_136_261
+                for label in labelStarts.indices.reversed() {
+                    let start = labelStarts[label]
+                    for byte in wire[start...(start + Int(wire[start]))] {
+                        hash = (hash ^ UInt32(Self.lower(byte))) &* 16_777_619
+                    }
+                    suffixHashes[label] = hash
+                }
+                /// Where `wire[0]` would sit in `suffixBytes` once the name's unregistered part is copied there.
+                var copyBase: Int?
+                for label in labelStarts.indices {
+                    let position = labelStarts[label]
                     let suffix = UnsafeBufferPointer(rebasing: wire[position...])
-                    let hash = Self.hash(suffix)
+                    let hash = suffixHashes[label]
                     let found = find(suffix, hash: hash)
                     if compress, let found {
                         writeUInt16(0xC000 | UInt16(found))
                         return
                     }
                     if bytes.count <= 0x3FFF, found == nil {
-                        register(suffix, hash: hash, offset: bytes.count)
+                        if copyBase == nil {
+                            copyBase = suffixBytes.count - position
+                            for byte in suffix { suffixBytes.append(Self.lower(byte)) }
+                        }
+                        register(start: copyBase! + position, length: suffix.count, hash: hash, offset: bytes.count)
                     }
                     let end = position + 1 + Int(wire[position])
                     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: wire[position..<end]))
-                    position = end
                 }
                 bytes.append(0)
             }
@@ -143,14 +173,6 @@ extension AnswerTable {
         @inline(__always)
         private static func lower(_ byte: UInt8) -> UInt8 {
             byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-        }
-
-        private static func hash(_ suffix: UnsafeBufferPointer<UInt8>) -> UInt32 {
-            var hash: UInt32 = 2_166_136_261
-            for byte in suffix {
-                hash = (hash ^ UInt32(lower(byte))) &* 16_777_619
-            }
-            return hash
         }
 
         /// The offset of a registered suffix equal to `suffix` (ASCII case ignored).
@@ -173,16 +195,15 @@ extension AnswerTable {
             return nil
         }
 
-        private mutating func register(_ suffix: UnsafeBufferPointer<UInt8>, hash: UInt32, offset: Int) {
+        /// Registers the lowercased suffix already copied to `suffixBytes[start..<start + length]`.
+        private mutating func register(start: Int, length: Int, hash: UInt32, offset: Int) {
             if (suffixes.count + 1) * 2 > slots.count { grow() }
             let mask = slots.count - 1
             var slot = Int(hash) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
-            let start = suffixBytes.count
-            for byte in suffix { suffixBytes.append(Self.lower(byte)) }
             suffixes.append(
                 Suffix(
-                    start: Int32(start), length: Int32(suffix.count), offset: Int32(offset), hash: hash,
+                    start: Int32(start), length: Int32(length), offset: Int32(offset), hash: hash,
                     slot: Int32(slot)))
             slots[slot] = Int32(suffixes.count)
         }

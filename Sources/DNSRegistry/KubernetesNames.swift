@@ -28,13 +28,20 @@ enum KubernetesNames {
     /// digits and '-', at least one letter, no '-' at either end and no "--". It becomes the `_name` label of an SRV
     /// name (RFC 2782).
     static func isIANAServiceName(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+        let bytes = text.utf8
         guard (1...15).contains(bytes.count) else { return false }
-        guard bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-"), !text.contains("--") else {
-            return false
+        let hyphen = UInt8(ascii: "-")
+        guard bytes.first != hyphen, bytes.last != hyphen else { return false }
+        var previous: UInt8 = 0
+        var hasLetter = false
+        for byte in bytes {
+            guard isLowerAlphanumeric(byte) || byte == hyphen, !(byte == hyphen && previous == hyphen) else {
+                return false
+            }
+            hasLetter = hasLetter || isLowerLetter(byte)
+            previous = byte
         }
-        return bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
-            && bytes.contains(where: isLowerLetter)
+        return hasLetter
     }
 
     static let dns1123LabelRule =

@@ -39,8 +39,11 @@ public final class ManifestDirectory: Sendable {
         var files: [String: FileState] = [:]
         /// `nil` until the first scan.
         var snapshot: RegistrySnapshot?
-        /// Descriptions of the duplicate definitions already warned about, so that each is logged once.
-        var warnedDuplicates: Set<String> = []
+        /// The files that declare objects of each group, so that a changed file merges again only the groups it
+        /// touched (before or after the change).
+        var contributors: [MergeGroup: Set<String>] = [:]
+        /// Descriptions of the duplicate definitions already warned about, per group, so that each is logged once.
+        var warnedDuplicates: [MergeGroup: Set<String>] = [:]
     }
 
     private struct FileState {
@@ -50,11 +53,21 @@ public final class ManifestDirectory: Sendable {
         /// Modified so recently that a write within the same timestamp tick could still follow unseen: the next
         /// scan reads the file again even if its fingerprint didn't move (git's "racy clean" problem).
         var racy = false
-        /// What the file declared when it last parsed; empty when it never did.
-        var declarations: [ManifestParser.Declaration] = []
+        /// What the file declared when it last parsed, by group, in file order; empty when it never did.
+        var declarations: [MergeGroup: [ManifestParser.Declaration]] = [:]
         var error: ManifestError?
         /// The content whose error was last logged, so that a file that fails the same way is not logged again.
         var loggedErrorContent: Int?
+    }
+
+    /// The unit of an incremental merge: a namespace (its Namespace object included), or the master files.
+    enum MergeGroup: Hashable {
+        case namespace(String)
+        case staticZones
+
+        init(_ key: RegistryObjectKey) {
+            self = key.kind == "Zone" ? .staticZones : .namespace(RegistryChange.namespace(of: key))
+        }
     }
 
     /// Reads what changed since the last scan and returns the registry. Cheap when nothing changed: one `stat` per
@@ -64,7 +77,8 @@ public final class ManifestDirectory: Sendable {
         return state.withLock { state in
             var parsedFiles = 0
             var readFiles = 0
-            var anyChange = state.snapshot == nil
+            /// The groups whose files changed: they are merged again.
+            var touched: Set<MergeGroup> = []
             let now = Int64(Date().timeIntervalSince1970)
             for (path, fingerprint) in listing.files {
                 let known = state.files[path]
@@ -82,27 +96,34 @@ public final class ManifestDirectory: Sendable {
                 }
                 file.contentHash = contentHash
                 parsedFiles += 1
-                anyChange = true
+                let before = Set(file.declarations.keys)
                 load(path: path, content: content, into: &file)
+                let after = Set(file.declarations.keys)
+                for group in before.subtracting(after) { state.contributors[group]?.remove(path) }
+                for group in after.subtracting(before) { state.contributors[group, default: []].insert(path) }
+                touched.formUnion(before.union(after))
                 state.files[path] = file
             }
             let listed = Set(listing.files.map(\.path))
-            for path in state.files.keys where !listed.contains(path) {
+            for (path, file) in state.files where !listed.contains(path) {
+                for group in file.declarations.keys {
+                    state.contributors[group]?.remove(path)
+                    touched.insert(group)
+                }
                 state.files[path] = nil
-                anyChange = true
                 logger.info("manifest file removed", metadata: ["path": "\(path)"])
             }
 
-            var changed = false
-            if anyChange {
-                let snapshot = merge(&state)
-                changed = state.snapshot != snapshot
-                state.snapshot = snapshot
-            }
+            let first = state.snapshot == nil
+            var snapshot = state.snapshot ?? .empty
+            var change = first ? RegistryChange.everything : .none
+            merge(touched, of: &state, into: &snapshot, change: &change)
+            state.snapshot = snapshot
             listing.errors += state.files.keys.sorted().compactMap { state.files[$0]?.error }
             var scan = ManifestScan(
-                changed: changed, snapshot: state.snapshot ?? .empty, errors: listing.errors,
+                changed: first || !change.isEmpty, snapshot: snapshot, errors: listing.errors,
                 files: listing.files.count, parsedFiles: parsedFiles)
+            scan.change = change
             scan.readFiles = readFiles
             return scan
         }
@@ -145,7 +166,7 @@ public final class ManifestDirectory: Sendable {
             if let previous = file.error {
                 logger.notice("manifest file fixed", metadata: ["path": "\(path)", "was": "\(previous.reason)"])
             }
-            file.declarations = declarations
+            file.declarations = Dictionary(grouping: declarations) { MergeGroup($0.key) }
             file.error = nil
             file.loggedErrorContent = nil
         case .failure(let error):
@@ -200,26 +221,61 @@ public final class ManifestDirectory: Sendable {
 
     // MARK: - Merging
 
-    /// Every file's objects, later paths replacing earlier ones' definitions of the same object.
-    private func merge(_ state: inout State) -> RegistrySnapshot {
-        var owners: [RegistryObjectKey: [RegistryObject]] = [:]
-        /// `path:line` of every definition, in path order.
-        var definedAt: [RegistryObjectKey: [String]] = [:]
-        for path in state.files.keys.sorted() {
-            for declaration in state.files[path]!.declarations {
-                owners[declaration.key] = declaration.objects
-                definedAt[declaration.key, default: []].append("\(path):\(declaration.line)")
+    /// Merges each group in `groups` again from the files that declare objects in it, later paths replacing earlier
+    /// ones' definitions of the same object, and puts the result into `snapshot`; the namespaces whose objects
+    /// differ from before are added to `change` (a change of master files alone changes no namespace, but is
+    /// `.everything`).
+    private func merge(
+        _ groups: Set<MergeGroup>, of state: inout State, into snapshot: inout RegistrySnapshot,
+        change: inout RegistryChange
+    ) {
+        var newDuplicates: [String] = []
+        for group in groups {
+            var owners: [RegistryObjectKey: [RegistryObject]] = [:]
+            var duplicated: Set<RegistryObjectKey> = []
+            let paths = (state.contributors[group] ?? []).sorted()
+            if paths.isEmpty { state.contributors[group] = nil }
+            for path in paths {
+                for declaration in state.files[path]!.declarations[group] ?? []
+                where owners.updateValue(declaration.objects, forKey: declaration.key) != nil {
+                    duplicated.insert(declaration.key)
+                }
+            }
+            var duplicates: Set<String> = []
+            if !duplicated.isEmpty {
+                /// `path:line` of every definition, in path order.
+                var definedAt: [RegistryObjectKey: [String]] = [:]
+                for path in paths {
+                    for declaration in state.files[path]!.declarations[group] ?? []
+                    where duplicated.contains(declaration.key) {
+                        definedAt[declaration.key, default: []].append("\(path):\(declaration.line)")
+                    }
+                }
+                for (key, places) in definedAt {
+                    duplicates.insert(
+                        "\(key) is defined more than once (\(places.joined(separator: ", "))); the one at "
+                            + "\(places.last!) wins")
+                }
+            }
+            newDuplicates += duplicates.subtracting(state.warnedDuplicates[group] ?? [])
+            state.warnedDuplicates[group] = duplicates.isEmpty ? nil : duplicates
+            let objects = owners.keys.sorted().flatMap { owners[$0]! }
+            switch group {
+            case .staticZones:
+                let zones = RegistrySnapshot(objects: objects).staticZones
+                if zones != snapshot.staticZones {
+                    snapshot.replaceStaticZones(with: zones)
+                    change = .everything
+                }
+            case .namespace(let namespace):
+                let merged = NamespaceObjects(objects: objects)
+                let old = snapshot.objects(in: namespace)
+                if old != (merged.isEmpty ? nil : merged) { change.insert(namespace) }
+                snapshot.replace(namespace: namespace, with: merged)
             }
         }
-        var duplicates: Set<String> = []
-        for (key, places) in definedAt where places.count > 1 {
-            duplicates.insert(
-                "\(key) is defined more than once (\(places.joined(separator: ", "))); the one at \(places.last!) wins")
-        }
-        for duplicate in duplicates.subtracting(state.warnedDuplicates).sorted() {
+        for duplicate in newDuplicates.sorted() {
             logger.warning("\(duplicate)")
         }
-        state.warnedDuplicates = duplicates
-        return RegistrySnapshot(objects: owners.keys.sorted().flatMap { owners[$0]! })
     }
 }

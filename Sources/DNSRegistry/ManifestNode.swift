@@ -9,36 +9,53 @@
 struct ManifestNode {
     private let box: YAMLDocument.Box
     let index: Int32
-    /// The path of the node this one was reached from.
-    private let parentPath: String
-    private let step: Step
+    /// The last step of the node's path, linked to the steps before it; `nil` for a document root.
+    private let link: PathLink?
 
     private enum Step {
-        /// The node is where `parentPath` points (a document root, or a mapping a merge key brings in).
-        case none
         case key(StaticString)
         case index(Int)
     }
 
-    /// The root of `document`.
-    init(root box: YAMLDocument.Box) {
-        self.init(box, box.document.root, parentPath: "", step: .none)
+    /// A step of a path and the steps before it: one small object per node read, where a `String` spelled out per
+    /// node cost more than the rest of reading the node.
+    private final class PathLink {
+        let parent: PathLink?
+        let step: Step
+
+        init(parent: PathLink?, step: Step) {
+            self.parent = parent
+            self.step = step
+        }
     }
 
-    private init(_ box: YAMLDocument.Box, _ index: Int32, parentPath: String, step: Step) {
+    /// The root of `document`.
+    init(root box: YAMLDocument.Box) {
+        self.init(box, box.document.root, link: nil)
+    }
+
+    private init(_ box: YAMLDocument.Box, _ index: Int32, link: PathLink?) {
         self.box = box
         self.index = index
-        self.parentPath = parentPath
-        self.step = step
+        self.link = link
     }
 
     /// Where the node is, for messages; empty for a document root.
     var path: String {
-        switch step {
-        case .none: parentPath
-        case .key(let key): parentPath.isEmpty ? key.description : "\(parentPath).\(key)"
-        case .index(let index): "\(parentPath)[\(index)]"
+        var steps: [Step] = []
+        var link = link
+        while let current = link {
+            steps.append(current.step)
+            link = current.parent
         }
+        var path = ""
+        for step in steps.reversed() {
+            switch step {
+            case .key(let key): path = path.isEmpty ? key.description : "\(path).\(key)"
+            case .index(let index): path = "\(path)[\(index)]"
+            }
+        }
+        return path
     }
 
     private var document: YAMLDocument { box.document }
@@ -83,7 +100,7 @@ struct ManifestNode {
     func field(_ key: StaticString) throws(ManifestIssue) -> ManifestNode? {
         guard entry.kind == .mapping else { throw issue("expected a mapping, found \(kindName)") }
         if let value = document.value(in: index, key: key) {
-            let child = ManifestNode(box, value, parentPath: path, step: .key(key))
+            let child = ManifestNode(box, value, link: PathLink(parent: link, step: .key(key)))
             return child.isNull ? nil : child
         }
         guard let merged = document.value(in: index, key: "<<", tag: YAMLDocument.mergeTag) else { return nil }
@@ -94,7 +111,8 @@ struct ManifestNode {
             case .scalar: []
             }
         for source in sources where document.entry(source).kind == .mapping {
-            if let found = try ManifestNode(box, source, parentPath: path, step: .none).field(key) {
+            // The merged mapping's fields are named as if this mapping held them.
+            if let found = try ManifestNode(box, source, link: link).field(key) {
                 return found
             }
         }
@@ -110,9 +128,8 @@ struct ManifestNode {
     func elements() throws(ManifestIssue) -> [ManifestNode] {
         let entry = entry
         guard entry.kind == .sequence else { throw issue("expected a list, found \(kindName)") }
-        let path = path
         return (0..<Int(entry.count)).map { position in
-            ManifestNode(box, document.child(index, position), parentPath: path, step: .index(position))
+            ManifestNode(box, document.child(index, position), link: PathLink(parent: link, step: .index(position)))
         }
     }
 

@@ -3,6 +3,9 @@ public struct ManifestScan: Sendable {
     /// True when the objects differ from the previous scan's (always true for the first scan), so the caller knows
     /// whether to rebuild its answers. Edits that change no object (a comment, a Deployment) leave it false.
     public var changed: Bool
+    /// The namespaces whose objects differ from the previous scan's; `.everything` for the first scan, and when the
+    /// master files changed (or for a scan made by hand). Empty exactly when `changed` is false, but for a first scan.
+    public var change: RegistryChange = .everything
     /// Every object of every file, each file contributing its last good contents.
     public var snapshot: RegistrySnapshot
     /// The problems of the files that fail now, sorted by path; each one is logged once, when first seen.

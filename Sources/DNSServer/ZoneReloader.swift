@@ -42,6 +42,8 @@ final class ZoneReloader {
     /// The manifests' objects as last scanned, and those overlaid with the API's: what the table was built from.
     private var manifests = RegistrySnapshot.empty
     private var merged = RegistrySnapshot.empty
+    /// What the manifest scans reported since `manifests` was last taken from one.
+    private var manifestChange = RegistryChange.none
 
     init(path: String?, configuration: AnswerConfiguration, kubernetes: KubernetesSource? = nil, logger: Logger) {
         directory = path.map { ManifestDirectory(path: $0, logger: logger) }
@@ -85,7 +87,14 @@ final class ZoneReloader {
         // The namespaces that differ from what the last table was built from; `nil`: everything.
         var changed: Set<String>? = []
         if rebuildPending || statistics.reloads == 0 { changed = nil }
-        let manifestChanges = scan.changed ? scan.snapshot.changedNamespaces(from: manifests) : []
+        if scan.changed { manifestChange.formUnion(scan.change) }
+        // Also a change an earlier scan saw but no table was built from (the API source was not yet synced).
+        let manifestsChanged = !manifestChange.isEmpty
+        let manifestChanges: Set<String>
+        switch manifestChange {
+        case .namespaces(let namespaces): manifestChanges = namespaces
+        case .everything: manifestChanges = scan.snapshot.changedNamespaces(from: manifests)
+        }
         var apiChanged = false
         if let kubernetes {
             guard kubernetes.isSynced else { return nil }
@@ -97,6 +106,7 @@ final class ZoneReloader {
                 let apiObjects = objects ?? [:]
                 let others = kubernetes.objects(inNamespaces: manifestChanges.subtracting(namespaces))
                 manifests = scan.snapshot
+                manifestChange = .none
                 merged.replaceStaticZones(with: manifests.staticZones)
                 for namespace in namespaces.union(manifestChanges) {
                     merged.replace(
@@ -106,18 +116,20 @@ final class ZoneReloader {
                             with: apiObjects[namespace] ?? others[namespace] ?? []))
                 }
                 changed?.formUnion(namespaces.union(manifestChanges))
-            } else if scan.changed || apiChanged || changed == nil {
+            } else if manifestsChanged || apiChanged || changed == nil {
                 let fresh = scan.snapshot.overlaid(with: kubernetes.current().objects)
                 changed = changed.map { _ in fresh.changedNamespaces(from: merged) }
                 manifests = scan.snapshot
+                manifestChange = .none
                 merged = fresh
             }
-        } else if scan.changed || changed == nil {
+        } else if manifestsChanged || changed == nil {
             changed?.formUnion(manifestChanges)
             manifests = scan.snapshot
+            manifestChange = .none
             merged = scan.snapshot
         }
-        guard scan.changed || apiChanged || changed == nil else { return nil }
+        guard manifestsChanged || apiChanged || changed == nil else { return nil }
         rebuildPending = false
         let snapshot = merged
         let started = ContinuousClock.now
