@@ -456,6 +456,12 @@ def run_size(services, args, workdir, results):
     row["checked"] = checked
     if mismatches:
         log("answers differ on %d of %d names:\n%s" % (len(mismatches), checked, "\n".join(mismatches[:20])))
+        # What the next engineer needs to tell a lasting difference from a passing one: the same names asked again,
+        # and the server's own log.
+        _, again = compare(samples, cluster, knot, directory)
+        log("asked again, %d of them differ" % len(again))
+        with open(cluster.log_path) as text:
+            log("ClusterDNS log:\n" + "".join(text.readlines()[-30:]))
         raise SystemExit(2)
     log("%d sample answers identical" % checked)
 
