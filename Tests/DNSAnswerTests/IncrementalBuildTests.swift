@@ -2,6 +2,7 @@
 import DNSRegistry
 import DNSWire
 import Testing
+import DNSTestKit
 
 /// `AnswerTableBuilder` must give, after any sequence of changes, exactly the table a build from scratch gives: every
 /// flat buffer equal element by element, and the same authorities.
@@ -239,19 +240,3 @@ struct RandomCluster {
     }
 }
 
-/// A seeded generator, so that a failing sequence can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}

@@ -1,23 +1,14 @@
 import DNSWire
 import Testing
+import DNSTestKit
 
 @testable import DNSAnswer
 
 /// `AnswerTable.RecordWriter` must write exactly what `WireWriter` writes after a 12-byte header: the same
 /// compression targets (suffixes compared ignoring case, none registered past offset 0x3FFF), the same pointers.
 struct RecordWriterTests {
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
-    static func name(_ random: inout SeededGenerator) throws -> Name {
+    static func name(_ random: inout SplitMix64) throws -> Name {
         let labels = ["web", "WEB", "api", "ns-a", "Ns-A", "svc", "cluster", "local", "_http", "_tcp", "x"]
         let count = Int.random(in: 1...6, using: &random)
         return try Name(labels: (0..<count).map { _ in Array(labels.randomElement(using: &random)!.utf8) })
@@ -25,7 +16,7 @@ struct RecordWriterTests {
 
     @Test(arguments: [1, 2, 3] as [UInt64])
     func writesWhatWireWriterWrites(seed: UInt64) throws {
-        var random = SeededGenerator(state: seed)
+        var random = SplitMix64(seed: seed)
         var writer = AnswerTable.RecordWriter()
         for _ in 0..<20 {
             writer.reset()

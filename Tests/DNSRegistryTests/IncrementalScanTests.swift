@@ -1,6 +1,7 @@
 import DNSWire
 import Foundation
 import Testing
+import DNSTestKit
 
 @testable import DNSRegistry
 
@@ -8,23 +9,12 @@ import Testing
 /// must hold what a scan from scratch of the same files finds (each broken file contributing its last good contents),
 /// report exactly the namespaces that differ, and warn about each duplicate definition once.
 struct IncrementalScanTests {
-    /// A small deterministic generator (SplitMix64), so that a failing sequence can be replayed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let paths = ["a.yaml", "b.yml", "team/c.yaml", "team/d.yaml", "z.json"]
     static let namespaces = ["default", "ns-a", "ns-b"]
 
     /// One object's manifest, picked at random from a small pool so that files often declare the same objects.
-    static func document(_ random: inout SeededGenerator) -> String {
+    static func document(_ random: inout SplitMix64) -> String {
         let namespace = namespaces.randomElement(using: &random)!
         let name = ["web", "api", "db"].randomElement(using: &random)!
         let octet = Int.random(in: 1...250, using: &random)
@@ -67,7 +57,7 @@ struct IncrementalScanTests {
 
     @Test(arguments: [1, 2, 3, 4, 5, 6] as [UInt64])
     func incrementalScanEqualsAScanFromScratch(seed: UInt64) throws {
-        var random = SeededGenerator(state: seed)
+        var random = SplitMix64(seed: seed)
         let temporary = try TemporaryDirectory()
         let logs = CapturedLogs()
         let directory = ManifestDirectory(path: temporary.path, logger: logs.logger)

@@ -33,7 +33,7 @@ struct IncrementalAPIReloadTests {
             metadata: {name: static, namespace: b}
             spec: {type: ExternalName, externalName: svc1.a.svc.cluster.local}
             """)
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let configuration = AnswerConfiguration(zones: ["cluster.local."], ttl: 5)
         let client = try APIClient(access: ClusterAccess(server: APIServerURL(isTLS: false, host: "127.0.0.1", port: 9)))
         // Never started: the test plays the watchers.
@@ -72,7 +72,7 @@ struct IncrementalAPIReloadTests {
 
     /// An ADDED, MODIFIED or DELETED event for a service or a slice of one of a few names per namespace: ClusterIP,
     /// headless (with a slice), or an ExternalName into another namespace.
-    static func event(random: inout SeededRandom) -> ([UInt8], WatchedResource) {
+    static func event(random: inout SplitMix64) -> ([UInt8], WatchedResource) {
         let namespace = namespaces[Int(random.next() % UInt64(namespaces.count))]
         let name = "svc\(random.next() % 3)"
         let type = ["ADDED", "MODIFIED", "MODIFIED", "DELETED"][Int(random.next() % 4)]

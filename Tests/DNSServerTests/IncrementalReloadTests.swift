@@ -17,7 +17,7 @@ struct IncrementalReloadTests {
     func randomManifestEditsGiveTheTableOfAFullBuild(seed: UInt64) throws {
         let directory = try TemporaryDirectory(prefix: "incremental-reload")
         defer { directory.remove() }
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let configuration = AnswerConfiguration(zones: ["cluster.local."], ttl: 5, podMode: .verified)
         let reloader = ZoneReloader(
             path: directory.path, configuration: configuration, logger: Logger(label: "test"))
@@ -45,7 +45,7 @@ struct IncrementalReloadTests {
 
     /// A few services of every kind, with addresses from a pool small enough that namespaces share PTR names, and
     /// aliases into the other namespaces.
-    static func manifest(namespace: String, random: inout SeededRandom) -> String {
+    static func manifest(namespace: String, random: inout SplitMix64) -> String {
         var text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: \(namespace)}\n"
         for index in 0..<(1 + random.next() % 4) {
             let name = "svc\(index)"
@@ -93,18 +93,3 @@ func expectSameTable(_ table: AnswerTable, _ full: AnswerTable, step: Int) {
     #expect(table.authorities.map(\.negativeSOA) == full.authorities.map(\.negativeSOA), "step \(step)")
 }
 
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
