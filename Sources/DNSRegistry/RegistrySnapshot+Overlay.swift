@@ -1,20 +1,30 @@
-extension RegistrySnapshot {
-    /// Every object the snapshot holds, as sources give them (a Namespace object for each namespace).
-    public var objects: [RegistryObject] {
-        var all: [RegistryObject] = services.map(RegistryObject.service)
-        all += endpointSlices.map(RegistryObject.endpointSlice)
-        all += pods.map(RegistryObject.pod)
-        all += namespaces.sorted().map(RegistryObject.namespace)
-        all += staticZones.map(RegistryObject.staticZone)
-        return all
-    }
+import DNSWire
 
+extension RegistrySnapshot {
     /// This snapshot with `objects` from another source laid over it: an object both declare (same kind, namespace
-    /// and name) is taken from `objects`.
+    /// and name) is taken from `objects`. Only the namespaces `objects` touch are rebuilt.
     public func overlaid(with objects: [RegistryObject]) -> RegistrySnapshot {
-        guard !isEmpty || !staticZones.isEmpty else { return RegistrySnapshot(objects: objects) }
-        let replaced = Set(objects.map(\.key))
-        return RegistrySnapshot(objects: self.objects.filter { !replaced.contains($0.key) } + objects)
+        var byNamespace: [String: [RegistryObject]] = [:]
+        var zones: [ZoneFile] = []
+        for object in objects {
+            if case .staticZone(let zone) = object {
+                zones.append(zone)
+            } else if let namespace = object.namespace {
+                byNamespace[namespace, default: []].append(object)
+            }
+        }
+        var result = self
+        for (namespace, group) in byNamespace {
+            result.replace(namespace: namespace, with: Self.overlay(namespace: namespace, base: self, with: group))
+        }
+        if !zones.isEmpty {
+            let origins = Set(zones.map(\.origin))
+            result.replaceStaticZones(
+                with: (staticZones.filter { !origins.contains($0.origin) } + zones).sortedStably {
+                    $0.origin.description < $1.origin.description
+                })
+        }
+        return result
     }
 
     /// The objects of `namespace` in `base` with `overlay` (objects of that namespace from another source) laid over
