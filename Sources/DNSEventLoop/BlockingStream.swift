@@ -149,8 +149,8 @@ public final class BlockingStream: @unchecked Sendable {
     }
 
     private func setTimeout(_ option: Int32, _ timeout: Duration) {
-        let milliseconds = max(1, timeout.milliseconds)
-        var value = timeval(tv_sec: Int(milliseconds / 1000), tv_usec: Int(milliseconds % 1000) * 1000)
+        // Zero would mean "wait for ever" to the kernel.
+        var value = timeval(max(timeout, .milliseconds(1)))
         _ = setsockopt(descriptor, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 

@@ -9,8 +9,7 @@ public func eventually(
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try condition() { return true }
-        Thread.sleep(
-            forTimeInterval: Double(interval.components.attoseconds) / 1e18 + Double(interval.components.seconds))
+        Thread.sleep(forTimeInterval: interval.timeInterval)
     }
     return try condition()
 }

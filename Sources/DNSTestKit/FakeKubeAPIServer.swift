@@ -223,9 +223,7 @@ public final class FakeKubeAPIServer: Sendable {
                 case .endChunks:
                     try stream.write(Array("0\r\n\r\n".utf8))
                 case .pause(let duration):
-                    Thread.sleep(
-                        forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds)
-                            / 1e18)
+                    Thread.sleep(forTimeInterval: duration.timeInterval)
                     if isStopped { return }
                 case .hold:
                     // Wait for the client to close (a read then returns) or `stop()` to interrupt.

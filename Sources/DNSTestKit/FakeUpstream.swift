@@ -174,8 +174,7 @@ public final class FakeUpstream: Sendable {
         case .bytes(let bytes): write(bytes)
         case .drop: break
         case .delayed(let delay, let later):
-            let (seconds, attoseconds) = delay.components
-            Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+            Thread.sleep(forTimeInterval: delay.timeInterval)
             answerTCP(later, on: connection)
         case .several(let responses):
             for each in responses { answerTCP(each, on: connection) }
