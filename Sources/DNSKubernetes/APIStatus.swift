@@ -1,5 +1,3 @@
-import Foundation
-
 /// The `Status` object the API server sends for errors, in a response body or inside an `ERROR` watch event.
 public struct APIStatus: Sendable, Equatable, Error, CustomStringConvertible {
     public var code: Int
@@ -18,19 +16,16 @@ public struct APIStatus: Sendable, Equatable, Error, CustomStringConvertible {
         self.retryAfterSeconds = retryAfterSeconds
     }
 
-    init(_ object: [String: Any]) {
-        code = object["code"] as? Int ?? 0
-        reason = object["reason"] as? String ?? ""
-        message = object["message"] as? String ?? ""
-        retryAfterSeconds = (object["details"] as? [String: Any])?["retryAfterSeconds"] as? Int
-    }
-
-    /// Reads a Status from a response body; `nil` when the body is not one.
+    /// Reads a Status from a response body or a watch event's object; `nil` when it is not one.
     public init?(body: [UInt8]) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-            object["kind"] as? String == "Status"
-        else { return nil }
-        self.init(object)
+        let status = JSONScanner(body)
+        guard status.string(at: ["kind"]) == "Status" else { return nil }
+        func number(_ path: [String]) -> Int? {
+            status.value(at: path).flatMap { Int(status.text($0)) }
+        }
+        self.init(
+            code: number(["code"]) ?? 0, reason: status.string(at: ["reason"]) ?? "",
+            message: status.string(at: ["message"]) ?? "", retryAfterSeconds: number(["details", "retryAfterSeconds"]))
     }
 
     public var description: String {

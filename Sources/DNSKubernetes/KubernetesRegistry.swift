@@ -1,5 +1,4 @@
 import DNSRegistry
-import Foundation
 
 /// The cluster as the API server describes it: the result of each collection's list, kept current by its watch
 /// events. Sans-IO: the transport feeds bodies and lines in, and reads back what to request next.
