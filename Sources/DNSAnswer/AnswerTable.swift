@@ -50,86 +50,129 @@ public final class AnswerTable: @unchecked Sendable {
         var externalTarget: Int32 = -1
     }
 
+    /// Where a node or an answer is: which part, and which index inside it.
+    struct Location: Equatable {
+        var part: Int
+        var index: Int
+    }
+
+    /// A part's buffers as raw pointers, so the hot path reads them without retaining the part.
+    struct PartView {
+        var nodes: UnsafeMutablePointer<Node>?
+        var keyBytes: UnsafeMutablePointer<UInt8>?
+        var answers: UnsafeMutablePointer<CompiledAnswer>?
+        var answerBytes: UnsafeMutablePointer<UInt8>?
+        var recordEnds: UnsafeMutablePointer<UInt32>?
+
+        init(_ part: AnswerPart?) {
+            nodes = part?.nodes.baseAddress
+            keyBytes = part?.keyBytes.baseAddress
+            answers = part?.answers.baseAddress
+            answerBytes = part?.answerBytes.baseAddress
+            recordEnds = part?.recordEnds.baseAddress
+        }
+    }
+
     public let serial: UInt32
     public let configuration: AnswerConfiguration
     let authorities: [Authority]
-    let nodes: UnsafeMutableBufferPointer<Node>
-    let slots: UnsafeMutableBufferPointer<UInt32>
-    let keyBytes: UnsafeMutableBufferPointer<UInt8>
-    let answers: UnsafeMutableBufferPointer<CompiledAnswer>
-    let answerBytes: UnsafeMutableBufferPointer<UInt8>
-    let recordEnds: UnsafeMutableBufferPointer<UInt32>
-    /// Wire form of the CNAME targets that `CompiledAnswer.externalTarget` names.
-    let externalTargets: [[UInt8]]
+    /// Indexed by part number; a number is kept by its namespace across builds, and unused numbers are `nil`.
+    let parts: [AnswerPart?]
+    let views: UnsafeMutableBufferPointer<PartView>
+    /// Open addressing (linear probing) over every node of every part: `(part + 1) << 32 | node index`, 0 when empty.
+    let slots: UnsafeMutableBufferPointer<UInt64>
 
     /// Number of owner names in the table.
-    public var nameCount: Int { nodes.count }
-    /// Bytes of compiled answers, for the memory budget.
-    public var compiledBytes: Int { answerBytes.count + keyBytes.count }
-
-    convenience init(
-        serial: UInt32, configuration: AnswerConfiguration, authorities: [Authority], nodes: [Node],
-        keyBytes: [UInt8], answers: [CompiledAnswer], answerBytes: [UInt8], recordEnds: [UInt32],
-        externalTargets: [[UInt8]] = []
-    ) {
-        self.init(
-            serial: serial, configuration: configuration, authorities: authorities, nodes: .copying(nodes),
-            keyBytes: .copying(keyBytes), answers: .copying(answers), answerBytes: .copying(answerBytes),
-            recordEnds: .copying(recordEnds), externalTargets: externalTargets)
+    public let nameCount: Int
+    /// Bytes of compiled answers and their index, for the memory budget.
+    public var compiledBytes: Int {
+        parts.reduce(0) { $0 + ($1?.byteCount ?? 0) } + slots.count * MemoryLayout<UInt64>.stride
     }
 
-    /// Takes ownership of the buffers (freed by `deinit`).
+    /// The table of `parts`. With `previous`, whose parts are the same except at the numbers in `replaced` (changed,
+    /// added or removed), the index is the previous one with only those parts' names taken out and put in, instead
+    /// of every name hashed again.
     init(
-        serial: UInt32, configuration: AnswerConfiguration, authorities: [Authority],
-        nodes: UnsafeMutableBufferPointer<Node>, keyBytes: UnsafeMutableBufferPointer<UInt8>,
-        answers: UnsafeMutableBufferPointer<CompiledAnswer>, answerBytes: UnsafeMutableBufferPointer<UInt8>,
-        recordEnds: UnsafeMutableBufferPointer<UInt32>, externalTargets: [[UInt8]]
+        serial: UInt32, configuration: AnswerConfiguration, authorities: [Authority], parts: [AnswerPart?],
+        previous: AnswerTable? = nil, replaced: Set<Int> = []
     ) {
-        self.externalTargets = externalTargets
         self.serial = serial
         self.configuration = configuration
         self.authorities = authorities
-        self.nodes = nodes
-        self.keyBytes = keyBytes
-        self.answers = answers
-        self.answerBytes = answerBytes
-        self.recordEnds = recordEnds
-        // Load factor at most 1/2 keeps probe sequences short.
-        var capacity = 16
-        while capacity < nodes.count * 2 { capacity <<= 1 }
-        let slots = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: capacity)
-        slots.initialize(repeating: 0)
-        let mask = capacity - 1
-        for (index, node) in nodes.enumerated() {
-            var slot = Int(node.hash) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = UInt32(index + 1)
+        self.parts = parts
+        views = .allocate(capacity: max(parts.count, 1))
+        for (number, part) in parts.enumerated() {
+            (views.baseAddress! + number).initialize(to: PartView(part))
         }
-        self.slots = slots
-    }
-
-    /// Takes the compiler's arrays, freeing each as soon as it is copied, so that the table and the whole compiler
-    /// output are never in memory at once.
-    convenience init(
-        serial: UInt32, configuration: AnswerConfiguration, authorities: [Authority], taking compiler: inout Compiler
-    ) {
-        self.init(
-            serial: serial, configuration: configuration, authorities: authorities, nodes: .moving(&compiler.nodes),
-            keyBytes: .moving(&compiler.keyBytes), answers: .moving(&compiler.answers),
-            answerBytes: .moving(&compiler.answerBytes), recordEnds: .moving(&compiler.recordEnds),
-            externalTargets: compiler.externalTargets)
+        nameCount = parts.reduce(0) { $0 + ($1?.nodes.count ?? 0) }
+        let capacity = AnswerTable.slotCapacity(for: nameCount)
+        slots = .allocate(capacity: capacity)
+        if let previous, previous.slots.count == capacity {
+            _ = slots.initialize(from: previous.slots)
+            for number in replaced.sorted() where number < previous.parts.count {
+                guard let old = previous.parts[number] else { continue }
+                for index in old.nodes.indices {
+                    removeSlot(part: number, index: index, hash: old.nodes[index].hash, views: previous.views)
+                }
+            }
+            for number in replaced.sorted() { insertSlots(of: number) }
+        } else {
+            slots.initialize(repeating: 0)
+            for number in parts.indices { insertSlots(of: number) }
+        }
     }
 
     deinit {
-        nodes.deallocate()
+        views.deallocate()
         slots.deallocate()
-        keyBytes.deallocate()
-        answers.deallocate()
-        answerBytes.deallocate()
-        recordEnds.deallocate()
     }
 
-    /// FNV-1a over the lowercased wire name: cheap, and good enough for DNS names behind a half-empty table.
+    /// At most three quarters full keeps linear probe sequences short.
+    static func slotCapacity(for count: Int) -> Int {
+        var capacity = 16
+        while capacity * 3 < count * 4 { capacity <<= 1 }
+        return capacity
+    }
+
+    private func insertSlots(of number: Int) {
+        guard number < parts.count, let part = parts[number] else { return }
+        let mask = slots.count - 1
+        for (index, node) in part.nodes.enumerated() {
+            var slot = Int(node.hash) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = UInt64(number + 1) << 32 | UInt64(index)
+        }
+    }
+
+    /// Removes one node's entry and shifts the entries after it back into the gap, so no probe sequence is broken
+    /// (deletion without tombstones for linear probing). `views` resolves the entries present now.
+    private func removeSlot(part: Int, index: Int, hash: UInt32, views: UnsafeMutableBufferPointer<PartView>) {
+        let mask = slots.count - 1
+        let entry = UInt64(part + 1) << 32 | UInt64(index)
+        var hole = Int(hash) & mask
+        while slots[hole] != entry {
+            // Every node of a replaced part is in the index: an empty slot here would mean a corrupt index.
+            precondition(slots[hole] != 0, "answer index lost an entry")
+            hole = (hole + 1) & mask
+        }
+        var next = hole
+        while true {
+            next = (next + 1) & mask
+            let moving = slots[next]
+            if moving == 0 { break }
+            let view = views[Int(moving >> 32) - 1]
+            let home = Int(view.nodes![Int(moving & 0xFFFF_FFFF)].hash) & mask
+            // The entry may move into the hole only if its home is not cyclically inside (hole, next].
+            let homeBetween = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
+            if !homeBetween {
+                slots[hole] = moving
+                hole = next
+            }
+        }
+        slots[hole] = 0
+    }
+
+    /// FNV-1a over the lowercased wire name: cheap, and good enough for DNS names behind a sparse table.
     @inline(__always)
     static func hash(_ key: UnsafeRawBufferPointer) -> UInt32 {
         var hash: UInt32 = 2_166_136_261
@@ -139,50 +182,66 @@ public final class AnswerTable: @unchecked Sendable {
         return hash
     }
 
-    /// The node whose name is `key` (lowercased wire form), or -1.
+    /// The node whose name is `key` (lowercased wire form).
     @inline(__always)
-    func findNode(_ key: UnsafeRawBufferPointer) -> Int {
+    func findNode(_ key: UnsafeRawBufferPointer) -> Location? {
         let hash = AnswerTable.hash(key)
         let mask = slots.count - 1
         var slot = Int(hash) & mask
         while true {
             let entry = slots[slot]
-            if entry == 0 { return -1 }
-            let index = Int(entry - 1)
-            let node = nodes[index]
+            if entry == 0 { return nil }
+            let part = Int(entry >> 32) - 1
+            let index = Int(entry & 0xFFFF_FFFF)
+            let view = views[part]
+            let node = view.nodes![index]
             if node.hash == hash, Int(node.keyLength) == key.count,
-                memcmp(keyBytes.baseAddress! + Int(node.keyStart), key.baseAddress!, key.count) == 0
+                memcmp(view.keyBytes! + Int(node.keyStart), key.baseAddress!, key.count) == 0
             {
-                return index
+                return Location(part: part, index: index)
             }
             slot = (slot + 1) & mask
         }
     }
 
-    /// The answer for `type` at `node`: its own, the alias fallback, or -1 for NODATA.
     @inline(__always)
-    func answerIndex(node: Int, type: UInt16) -> Int {
-        let entry = nodes[node]
+    func node(_ location: Location) -> Node {
+        views[location.part].nodes![location.index]
+    }
+
+    /// The answer for `type` at `node`: its own, the alias fallback, or `nil` for NODATA.
+    @inline(__always)
+    func answerLocation(node location: Location, type: UInt16) -> Location? {
+        let view = views[location.part]
+        let entry = view.nodes![location.index]
         let start = Int(entry.answersStart)
-        for index in start..<(start + Int(entry.answersCount)) where answers[index].type == type {
-            return index
+        for index in start..<(start + Int(entry.answersCount)) where view.answers![index].type == type {
+            return Location(part: location.part, index: index)
         }
-        return Int(entry.fallbackAnswer)
-    }
-}
-
-extension UnsafeMutableBufferPointer {
-    /// A copy of `array`, which is left empty (its storage freed when it held the only reference).
-    fileprivate static func moving(_ array: inout [Element]) -> UnsafeMutableBufferPointer<Element> {
-        let buffer = copying(array)
-        array = []
-        return buffer
+        return entry.fallbackAnswer >= 0 ? Location(part: location.part, index: Int(entry.fallbackAnswer)) : nil
     }
 
-    fileprivate static func copying(_ array: [Element]) -> UnsafeMutableBufferPointer<Element> {
-        let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(array.count, 1))
-        _ = buffer.initialize(from: array)
-        return UnsafeMutableBufferPointer(rebasing: buffer[0..<array.count])
+    @inline(__always)
+    func answer(_ location: Location) -> CompiledAnswer {
+        views[location.part].answers![location.index]
+    }
+
+    /// The first byte of `answer`'s records.
+    @inline(__always)
+    func answerBytes(_ location: Location) -> UnsafePointer<UInt8> {
+        UnsafePointer(views[location.part].answerBytes! + Int(answer(location).bytesStart))
+    }
+
+    /// The end of record `record` of `answer`, relative to its first byte.
+    @inline(__always)
+    func recordEnd(_ location: Location, record: Int) -> Int {
+        let view = views[location.part]
+        return Int(view.recordEnds![Int(view.answers![location.index].recordEndsStart) + record])
+    }
+
+    /// The CNAME target outside our zones that `answer` ends at (`externalTarget >= 0`).
+    func externalTarget(_ location: Location) -> [UInt8] {
+        parts[location.part]!.externalTargets[Int(answer(location).externalTarget)]
     }
 }
 

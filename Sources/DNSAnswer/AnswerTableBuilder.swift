@@ -2,13 +2,13 @@ import DNSRegistry
 import DNSWire
 
 /// Keeps an `AnswerTable` current change by change: only the namespaces that changed (and those whose answers looked
-/// into them) are compiled again; the rest of the new table is copied from the previous one.
+/// into them) are compiled again; the new table shares every other part with the previous one.
 ///
-/// Every cluster name below a zone's `svc` and `pod` names belongs to one namespace, so the table is laid out in parts:
-/// the apex part (the names above the namespaces in every cluster zone, and the static zones), then each namespace's
-/// part (its names in every cluster zone, and the PTR names of its addresses) in namespace order, then the PTR names
-/// that several namespaces share. Each part is compiled on its own with offsets from zero and shifted into place, so
-/// a table made from parts of several builds is byte for byte the table a build from scratch makes.
+/// Every cluster name below a zone's `svc` and `pod` names belongs to one namespace, so the table is made of parts
+/// (`AnswerPart`): the apex part (the names above the namespaces in every cluster zone, and the static zones), one
+/// part per namespace (its names in every cluster zone, and the PTR names of its addresses), and the PTR names that
+/// several namespaces share. A table made from parts of several builds answers every name exactly as a build from
+/// scratch does.
 ///
 /// - The apex part holds the SOA serial and is compiled on every build (a few names per zone, plus the static zones).
 /// - A namespace's answers depend on other namespaces only through aliases, whose targets are chased at compile time
@@ -20,15 +20,9 @@ import DNSWire
 ///
 /// Used from one thread at a time.
 public final class AnswerTableBuilder {
-    /// Where one part lies in the table, per flat buffer.
-    struct Placement {
-        var nodes: Range<Int>
-        var keyBytes: Range<Int>
-        var answers: Range<Int>
-        var answerBytes: Range<Int>
-        var recordEnds: Range<Int>
-        var externalTargets: Range<Int>
-    }
+    /// Part numbers of the apex and the shared PTR names; namespaces take the numbers after them.
+    static let apexPartNumber = 0
+    static let sharedPartNumber = 1
 
     /// PTR records one namespace gives a shared reverse name.
     struct SharedPointers {
@@ -36,9 +30,9 @@ public final class AnswerTableBuilder {
         var records: [RecordData]
     }
 
-    /// What is kept of a namespace's part between builds: where it is, and what would make it stale.
+    /// What is kept of a namespace's part between builds: its number in the table, and what would make it stale.
     struct Fragment {
-        var placement: Placement
+        var partNumber: Int
         /// Namespaces its answers looked into.
         var dependencies: Set<String>
         var dependsOnEverything: Bool
@@ -46,9 +40,9 @@ public final class AnswerTableBuilder {
         var sharedPointers: [[UInt8]: SharedPointers]
     }
 
-    /// A part compiled in this build, not yet placed.
+    /// A part compiled in this build, not yet in a table.
     struct CompiledPart {
-        var compiler: AnswerTable.Compiler
+        var part: AnswerPart
         var dependencies: Set<String> = []
         var dependsOnEverything = false
         /// Lowercased wire form of every PTR name the namespace has, shared ones included.
@@ -70,8 +64,9 @@ public final class AnswerTableBuilder {
     private var configuration: AnswerConfiguration?
     private var staticZones: [ZoneFile] = []
     private var fragments: [String: Fragment] = [:]
-    /// The namespaces in table order (sorted), for finding the part a node index is in.
-    private var order: [String] = []
+    /// The namespace of each part number in use (`nil` for the apex, the shared part and free numbers).
+    private var partOwners: [String?] = [nil, nil]
+    private var freePartNumbers: [Int] = []
     /// Reverse names that several namespaces give PTR records, with those namespaces, sorted.
     private var shared: [[UInt8]: [String]] = [:]
 
@@ -89,7 +84,8 @@ public final class AnswerTableBuilder {
         if isFull {
             table = nil
             fragments = [:]
-            order = []
+            partOwners = [nil, nil]
+            freePartNumbers = []
             shared = [:]
         }
         let previous = table
@@ -123,8 +119,9 @@ public final class AnswerTableBuilder {
         for namespace in recompile.sorted() where snapshot.objects(in: namespace) != nil {
             compiled[namespace] = compile(namespace: namespace, resolver: resolver)
         }
-        for namespace in stale where compiled[namespace] == nil {
-            fragments[namespace] = nil
+        var removed: [String] = []
+        for namespace in stale where compiled[namespace] == nil && fragments[namespace] != nil {
+            removed.append(namespace)
         }
 
         let apexPart = compileApex(resolver: resolver)
@@ -132,9 +129,8 @@ public final class AnswerTableBuilder {
         let authorities = AnswerTable.authorities(
             configuration: configuration, serial: serial, staticAuthorities: resolver.staticAuthorities)
         let built = assemble(
-            apex: apexPart, namespaces: namespaces, compiled: &compiled, shared: sharedPart, previous: previous,
+            apex: apexPart, compiled: &compiled, removed: removed, shared: sharedPart, previous: previous,
             serial: serial, configuration: configuration, authorities: authorities)
-        order = namespaces
         table = built
         statistics = Statistics(
             namespaces: namespaces.count, compiledNamespaces: stale.union(recompile).count,
@@ -147,27 +143,27 @@ public final class AnswerTableBuilder {
     private func compile(namespace: String, resolver: NameResolver) -> CompiledPart {
         resolver.begin(namespace: namespace)
         let collection = resolver.collect(namespace: namespace)
-        var part = CompiledPart(
-            compiler: AnswerTable.Compiler(
-                collection: collection, ttl: resolver.configuration.ttl, ourZones: resolver.ourZones,
-                resolver: resolver))
+        var compiler = AnswerTable.Compiler(
+            collection: collection, ttl: resolver.configuration.ttl, ourZones: resolver.ourZones, resolver: resolver)
+        var pointerNames: [[UInt8]] = []
+        var sharedPointers: [[UInt8]: SharedPointers] = [:]
         for index in collection.nodes.indices {
             let node = collection.nodes[index]
             if resolver.isReverse(authority: node.authority) {
                 let key = collection.order[index].wire
-                part.pointerNames.append(key)
+                pointerNames.append(key)
                 if shared[key] != nil {
-                    part.sharedPointers[key] = SharedPointers(
-                        authority: node.authority, records: node.records(.ptr))
+                    sharedPointers[key] = SharedPointers(authority: node.authority, records: node.records(.ptr))
                     continue
                 }
             }
-            part.compiler.compileNode(index)
+            compiler.compileNode(index)
         }
-        part.compiler.releaseCollection()
-        part.dependencies = resolver.dependencies
-        part.dependsOnEverything = resolver.dependsOnEverything
-        return part
+        compiler.releaseCollection()
+        return CompiledPart(
+            part: AnswerPart(taking: &compiler), dependencies: resolver.dependencies,
+            dependsOnEverything: resolver.dependsOnEverything, pointerNames: pointerNames,
+            sharedPointers: sharedPointers)
     }
 
     private func compileApex(resolver: NameResolver) -> CompiledPart {
@@ -179,7 +175,7 @@ public final class AnswerTableBuilder {
             compiler.compileNode(index)
         }
         compiler.releaseCollection()
-        return CompiledPart(compiler: compiler)
+        return CompiledPart(part: AnswerPart(taking: &compiler))
     }
 
     /// The shared PTR names, in wire-byte order, each with its owners' records in namespace order.
@@ -203,7 +199,7 @@ public final class AnswerTableBuilder {
             compiler.compileNode(index)
         }
         compiler.releaseCollection()
-        return CompiledPart(compiler: compiler)
+        return CompiledPart(part: AnswerPart(taking: &compiler))
     }
 
     // MARK: - Shared PTR names
@@ -246,69 +242,65 @@ public final class AnswerTableBuilder {
     private func previousPointerNames(
         of namespace: String, in previous: AnswerTable?, resolver: NameResolver
     ) -> Set<[UInt8]> {
-        guard let fragment = fragments[namespace], let previous else { return [] }
+        guard let fragment = fragments[namespace], let previous,
+            let part = previous.parts[fragment.partNumber]
+        else { return [] }
         var names = Set(fragment.sharedPointers.keys)
-        for index in fragment.placement.nodes {
-            let node = previous.nodes[index]
-            guard resolver.isReverse(authority: Int(node.authority)) else { continue }
-            let start = Int(node.keyStart)
-            names.insert(Array(previous.keyBytes[start..<(start + Int(node.keyLength))]))
+        for index in part.nodes.indices where resolver.isReverse(authority: Int(part.nodes[index].authority)) {
+            names.insert(Array(part.key(of: index)))
         }
         return names
     }
 
     /// The one namespace whose part held the PTR name `key` in `previous`.
     private func previousOwner(of key: [UInt8], in previous: AnswerTable?, resolver: NameResolver) -> String? {
-        guard let previous else { return nil }
-        let index = key.withUnsafeBytes { previous.findNode($0) }
-        guard index >= 0, resolver.isReverse(authority: Int(previous.nodes[index].authority)) else { return nil }
-        // `order` is sorted and so are the parts' node ranges: find the last part starting at or before `index`.
-        var low = 0
-        var high = order.count
-        while low < high {
-            let middle = (low + high) / 2
-            if let start = fragments[order[middle]]?.placement.nodes.lowerBound, start <= index {
-                low = middle + 1
-            } else {
-                high = middle
-            }
-        }
-        guard low > 0, let fragment = fragments[order[low - 1]], fragment.placement.nodes.contains(index) else {
-            return nil
-        }
-        return order[low - 1]
+        guard let previous, let location = key.withUnsafeBytes({ previous.findNode($0) }),
+            resolver.isReverse(authority: Int(previous.node(location).authority)),
+            location.part < partOwners.count
+        else { return nil }
+        return partOwners[location.part]
     }
 
-    // MARK: - Assembling the table
+    // MARK: - Making the table
 
+    /// The previous table's parts with the apex, the shared part, and the compiled and removed namespaces replaced.
     private func assemble(
-        apex: CompiledPart, namespaces: [String], compiled: inout [String: CompiledPart], shared: CompiledPart,
+        apex: CompiledPart, compiled: inout [String: CompiledPart], removed: [String], shared: CompiledPart,
         previous: AnswerTable?, serial: UInt32, configuration: AnswerConfiguration, authorities: [AnswerTable.Authority]
     ) -> AnswerTable {
-        var totals = AnswerTable.TableAssembly.Counts()
-        totals.add(apex.compiler)
-        totals.add(shared.compiler)
-        for namespace in namespaces {
-            if let part = compiled[namespace] {
-                totals.add(part.compiler)
-            } else if let placement = fragments[namespace]?.placement {
-                totals.add(placement)
-            }
+        var parts = previous?.parts ?? []
+        while parts.count < partOwners.count { parts.append(nil) }
+        parts[Self.apexPartNumber] = apex.part
+        parts[Self.sharedPartNumber] = shared.part
+        var replaced: Set<Int> = [Self.apexPartNumber, Self.sharedPartNumber]
+        for namespace in removed {
+            guard let number = fragments.removeValue(forKey: namespace)?.partNumber else { continue }
+            parts[number] = nil
+            partOwners[number] = nil
+            freePartNumbers.append(number)
+            replaced.insert(number)
         }
-        var assembly = AnswerTable.TableAssembly(counts: totals)
-        _ = assembly.append(apex.compiler)
-        for namespace in namespaces {
-            if var part = compiled.removeValue(forKey: namespace) {
-                let placement = assembly.append(part.compiler)
-                part.compiler = AnswerTable.Compiler(collection: RecordCollection(), ttl: 0)
-                fragments[namespace] = Fragment(
-                    placement: placement, dependencies: part.dependencies,
-                    dependsOnEverything: part.dependsOnEverything, sharedPointers: part.sharedPointers)
-            } else if let previous, let placement = fragments[namespace]?.placement {
-                fragments[namespace]!.placement = assembly.append(placement, of: previous)
-            }
+        for namespace in compiled.keys.sorted() {
+            let part = compiled.removeValue(forKey: namespace)!
+            let number = fragments[namespace]?.partNumber ?? takePartNumber(for: namespace)
+            if number == parts.count { parts.append(nil) }
+            parts[number] = part.part
+            replaced.insert(number)
+            fragments[namespace] = Fragment(
+                partNumber: number, dependencies: part.dependencies, dependsOnEverything: part.dependsOnEverything,
+                sharedPointers: part.sharedPointers)
         }
-        _ = assembly.append(shared.compiler)
-        return assembly.table(serial: serial, configuration: configuration, authorities: authorities)
+        return AnswerTable(
+            serial: serial, configuration: configuration, authorities: authorities, parts: parts, previous: previous,
+            replaced: replaced)
+    }
+
+    private func takePartNumber(for namespace: String) -> Int {
+        if let number = freePartNumbers.popLast() {
+            partOwners[number] = namespace
+            return number
+        }
+        partOwners.append(namespace)
+        return partOwners.count - 1
     }
 }

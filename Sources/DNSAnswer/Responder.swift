@@ -136,12 +136,11 @@ public final class Responder {
             return writeReply(query, parsed, response, rcode: .refused, authoritative: false)
         }
         let keyBytes = UnsafeRawBufferPointer(rebasing: key[0..<parsed.nameLength])
-        let node = table.findNode(keyBytes)
-        if node >= 0 {
-            let answer = table.answerIndex(node: node, type: parsed.questionType)
-            let authority = Int(table.nodes[node].authority)
-            if answer >= 0 {
-                if forwardsOtherNames, table.answers[answer].externalTarget >= 0,
+        if let node = table.findNode(keyBytes) {
+            let nodeEntry = table.node(node)
+            let authority = Int(nodeEntry.authority)
+            if let answer = table.answerLocation(node: node, type: parsed.questionType) {
+                if forwardsOtherNames, table.answer(answer).externalTarget >= 0,
                     parsed.questionType != RecordType.cname.rawValue, parsed.questionType != RecordType.any.rawValue
                 {
                     return handOverChase(query, parsed, response, limit: limit, table: table, answer: answer)
@@ -151,7 +150,7 @@ public final class Responder {
             }
             // A reverse-zone node without records of its own (a label between the apex and a PTR name): only exact
             // PTR names are ours there, so the rest of the reverse tree belongs to the upstreams.
-            if forwardsOtherNames, !table.authorities[authority].isClusterZone, table.nodes[node].answersCount == 0 {
+            if forwardsOtherNames, !table.authorities[authority].isClusterZone, nodeEntry.answersCount == 0 {
                 return handOver(response)
             }
             counters.noData += 1
@@ -183,10 +182,10 @@ public final class Responder {
     /// Our answer (the alias) written behind the note, and the target after it, for the forwarder to complete.
     private func handOverChase(
         _ query: UnsafeRawBufferPointer, _ parsed: ParsedQuery, _ response: UnsafeMutableRawBufferPointer, limit: Int,
-        table: AnswerTable, answer: Int
+        table: AnswerTable, answer: AnswerTable.Location
     ) -> Int {
         counters.forwarded += 1
-        let target = table.externalTargets[Int(table.answers[answer].externalTarget)]
+        let target = table.externalTarget(answer)
         let room = response.count - Responder.chaseNoteHeader - target.count
         let body = UnsafeMutableRawBufferPointer(
             rebasing: response[Responder.chaseNoteHeader..<(Responder.chaseNoteHeader + room)])
@@ -413,9 +412,9 @@ public final class Responder {
 
     private func writePositive(
         _ query: UnsafeRawBufferPointer, _ parsed: ParsedQuery, _ response: UnsafeMutableRawBufferPointer, limit: Int,
-        table: AnswerTable, answer answerIndex: Int
+        table: AnswerTable, answer location: AnswerTable.Location
     ) -> Int {
-        let answer = table.answers[answerIndex]
+        let answer = table.answer(location)
         let optLength = parsed.hasEDNS ? Responder.optRecordLength : 0
         let room = limit - parsed.questionEnd - optLength
         var answerCount = Int(answer.answerCount)
@@ -425,10 +424,9 @@ public final class Responder {
         if byteCount > room {
             // Keep the longest prefix of whole records: compression only points backwards, so a prefix stays valid.
             let records = answerCount + additionalCount
-            let endsStart = Int(answer.recordEndsStart)
             var kept = 0
-            while kept < records, Int(table.recordEnds[endsStart + kept]) <= room { kept += 1 }
-            byteCount = kept == 0 ? 0 : Int(table.recordEnds[endsStart + kept - 1])
+            while kept < records, table.recordEnd(location, record: kept) <= room { kept += 1 }
+            byteCount = kept == 0 ? 0 : table.recordEnd(location, record: kept - 1)
             if kept >= answerCount {
                 // RFC 2181 §9: leaving out additional data alone does not set TC.
                 additionalCount = kept - answerCount
@@ -443,7 +441,7 @@ public final class Responder {
         var offset = copyQuestion(query, parsed, response)
         if byteCount > 0 {
             (response.baseAddress! + offset).copyMemory(
-                from: table.answerBytes.baseAddress! + Int(answer.bytesStart), byteCount: byteCount)
+                from: table.answerBytes(location), byteCount: byteCount)
         }
         offset += byteCount
         setCounts(
@@ -486,7 +484,7 @@ public final class Responder {
         else { return nil }
         let namespaceStart = labelStarts[1]
         let namespaceKey = UnsafeRawBufferPointer(rebasing: key[namespaceStart..<parsed.nameLength])
-        guard table.findNode(namespaceKey) >= 0 else { return nil }
+        guard table.findNode(namespaceKey) != nil else { return nil }
         let addressLabel = UnsafeRawBufferPointer(rebasing: key[1..<(1 + Int(key[0]))])
         let family = DashedAddress.parse(addressLabel, into: addressScratch)
         guard family != 0 else { return nil }

@@ -1,0 +1,59 @@
+/// The compiled answers of one part of the cluster: one namespace, the apex, or the PTR names several namespaces share.
+///
+/// Offsets inside (key starts, answer indices, byte starts, record-end indices, external targets) are relative to the
+/// part's own buffers, so a part is never copied or shifted: a table made after a change keeps every unchanged part
+/// by reference and holds only the changed ones anew. Immutable after `init`, so it is safe to share between threads.
+final class AnswerPart: @unchecked Sendable {
+    let nodes: UnsafeMutableBufferPointer<AnswerTable.Node>
+    let keyBytes: UnsafeMutableBufferPointer<UInt8>
+    let answers: UnsafeMutableBufferPointer<AnswerTable.CompiledAnswer>
+    let answerBytes: UnsafeMutableBufferPointer<UInt8>
+    let recordEnds: UnsafeMutableBufferPointer<UInt32>
+    /// Wire form of the CNAME targets that `CompiledAnswer.externalTarget` names.
+    let externalTargets: [[UInt8]]
+
+    /// Takes the compiler's arrays, freeing each as soon as it is copied into an exactly sized buffer (the compiler
+    /// grows its arrays by doubling; the part keeps no slack).
+    init(taking compiler: inout AnswerTable.Compiler) {
+        nodes = .moving(&compiler.nodes)
+        keyBytes = .moving(&compiler.keyBytes)
+        answers = .moving(&compiler.answers)
+        answerBytes = .moving(&compiler.answerBytes)
+        recordEnds = .moving(&compiler.recordEnds)
+        externalTargets = compiler.externalTargets
+        compiler.externalTargets = []
+    }
+
+    deinit {
+        nodes.deallocate()
+        keyBytes.deallocate()
+        answers.deallocate()
+        answerBytes.deallocate()
+        recordEnds.deallocate()
+    }
+
+    /// Bytes held, for the memory budget.
+    var byteCount: Int {
+        nodes.count * MemoryLayout<AnswerTable.Node>.stride + keyBytes.count
+            + answers.count * MemoryLayout<AnswerTable.CompiledAnswer>.stride + answerBytes.count
+            + recordEnds.count * MemoryLayout<UInt32>.stride
+    }
+
+    /// The lowercased wire name of node `index`.
+    func key(of index: Int) -> ArraySlice<UInt8> {
+        let node = nodes[index]
+        let start = Int(node.keyStart)
+        return ArraySlice(keyBytes[start..<(start + Int(node.keyLength))])
+    }
+}
+
+extension UnsafeMutableBufferPointer {
+    /// A copy of `array`, which is left empty (its storage freed when it held the only reference).
+    fileprivate static func moving(_ array: inout [Element]) -> UnsafeMutableBufferPointer<Element> {
+        let buffer = UnsafeMutableBufferPointer<Element>.allocate(capacity: Swift.max(array.count, 1))
+        _ = buffer.initialize(from: array)
+        let count = array.count
+        array = []
+        return UnsafeMutableBufferPointer(rebasing: buffer[0..<count])
+    }
+}
