@@ -174,14 +174,18 @@ extension AnswerTable {
                 }
             } else {
                 var everything: [ResourceRecord] = []
-                for set in node.rrsets.sorted(by: { $0.type.rawValue < $1.type.rawValue }) where !set.records.isEmpty {
+                var lastAnswer = -1
+                let sets = node.rrsets.filter { !$0.records.isEmpty }.sorted { $0.type.rawValue < $1.type.rawValue }
+                for set in sets {
                     let rrset = set.records.map {
                         record(owner: name, type: set.type, data: $0, ttl: set.ttl)
                     }
                     everything += rrset
-                    appendAnswer(question: name, type: set.type, answer: rrset, additional: set.additionals)
+                    lastAnswer = appendAnswer(question: name, type: set.type, answer: rrset, additional: set.additionals)
                 }
-                if !everything.isEmpty {
+                if sets.count == 1 {
+                    appendAnswerSharingRecords(of: lastAnswer, type: .any)
+                } else if !everything.isEmpty {
                     appendAnswer(question: name, type: .any, answer: everything, additional: [])
                 }
             }
@@ -211,6 +215,19 @@ extension AnswerTable {
 
         func record(owner: Name, type: RecordType, data: RecordData, ttl ownTTL: UInt32? = nil) -> ResourceRecord {
             ResourceRecord(name: owner, type: type, recordClass: .internet, ttl: ownTTL ?? ttl, data: data)
+        }
+
+        /// An answer made of the answer records of answer `index`, without its additional records: for ANY at a name
+        /// with one RRset, which is byte for byte that RRset's answer section, so its bytes are stored once.
+        mutating func appendAnswerSharingRecords(of index: Int, type: RecordType) {
+            var shared = answers[index]
+            shared.type = type.rawValue
+            shared.additionalCount = 0
+            shared.bytesCount =
+                shared.answerCount == 0
+                ? 0 : recordEnds[Int(shared.recordEndsStart) + Int(shared.answerCount) - 1]
+            shared.externalTarget = -1
+            answers.append(shared)
         }
 
         /// Writes the records after a question of `question` so compression can point into it, then keeps only the

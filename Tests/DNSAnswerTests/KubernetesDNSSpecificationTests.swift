@@ -43,6 +43,16 @@ struct KubernetesDNSSpecificationTests {
         Case(
             name: "_http-port._udp.sample-clusterip.default.svc.cluster.local.", type: .srv, rcode: .nxDomain,
             negative: true),
+        // ANY at a name with one RRset: that RRset, without the additional records its own type carries.
+        Case(
+            name: "sample-clusterip.default.svc.cluster.local.", type: .any,
+            answer: ["sample-clusterip.default.svc.cluster.local. 5 IN A 10.96.0.20"]),
+        Case(
+            name: "_http-port._tcp.sample-clusterip.default.svc.cluster.local.", type: .any,
+            answer: [
+                "_http-port._tcp.sample-clusterip.default.svc.cluster.local. 5 IN SRV 0 100 8080 sample-clusterip.default.svc.cluster.local."
+            ]),
+        Case(name: "_tcp.sample-clusterip.default.svc.cluster.local.", type: .any, negative: true),
         Case(
             name: "dual.default.svc.cluster.local.", type: .a,
             answer: ["dual.default.svc.cluster.local. 5 IN A 10.96.0.50"]),
