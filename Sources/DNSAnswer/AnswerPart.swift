@@ -8,7 +8,7 @@ final class AnswerPart: @unchecked Sendable {
     let keyBytes: UnsafeMutableBufferPointer<UInt8>
     let answers: UnsafeMutableBufferPointer<AnswerTable.CompiledAnswer>
     let answerBytes: UnsafeMutableBufferPointer<UInt8>
-    let recordEnds: UnsafeMutableBufferPointer<UInt32>
+    let recordEnds: UnsafeMutableBufferPointer<UInt16>
     /// Wire form of the CNAME targets that `CompiledAnswer.externalTarget` names.
     let externalTargets: [[UInt8]]
 
@@ -36,7 +36,7 @@ final class AnswerPart: @unchecked Sendable {
     var byteCount: Int {
         nodes.count * MemoryLayout<AnswerTable.Node>.stride + keyBytes.count
             + answers.count * MemoryLayout<AnswerTable.CompiledAnswer>.stride + answerBytes.count
-            + recordEnds.count * MemoryLayout<UInt32>.stride
+            + recordEnds.count * MemoryLayout<UInt16>.stride
     }
 
     /// The lowercased wire name of node `index`.

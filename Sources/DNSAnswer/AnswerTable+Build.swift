@@ -114,7 +114,7 @@ extension AnswerTable {
         var keyBytes: [UInt8] = []
         var answers: [CompiledAnswer] = []
         var answerBytes: [UInt8] = []
-        var recordEnds: [UInt32] = []
+        var recordEnds: [UInt16] = []
         private var writer = RecordWriter()
 
         init(collection: RecordCollection, ttl: UInt32, ourZones: [Name] = [], resolver: NameResolver? = nil) {
@@ -142,7 +142,6 @@ extension AnswerTable {
             let keyStart = UInt32(keyBytes.count)
             keyBytes += key
             let answersStart = answers.count
-            var fallback: Int32 = -1
             if let target = node.cnameTarget {
                 let alias = record(owner: name, type: .cname, data: .cname(target), ttl: node.ttl(.cname))
                 // Follow our own aliases (ExternalName to ExternalName) to where the chain leaves our data: when it
@@ -160,11 +159,11 @@ extension AnswerTable {
                 }
                 let leavesOurData =
                     lookup(end) == nil && !ourZones.contains(where: { end.isSubdomain(of: $0) })
-                fallback = Int32(
-                    appendAnswer(
-                        question: name, type: .cname, answer: leavesOurData ? chain : [alias], additional: []))
+                // First, so that the node's first answer is the one every other type falls back to.
+                let cname = appendAnswer(
+                    question: name, type: .cname, answer: leavesOurData ? chain : [alias], additional: [])
                 if leavesOurData {
-                    answers[Int(fallback)].externalTarget = Int32(externalTargets.count)
+                    answers[cname].externalTarget = Int32(externalTargets.count)
                     externalTargets.append((chain.count > 1 ? end : target).wire)
                 }
                 for type in AnswerTable.chasedAliasTypes {
@@ -174,27 +173,28 @@ extension AnswerTable {
                 }
             } else {
                 var everything: [ResourceRecord] = []
-                var lastAnswer = -1
                 let sets = node.rrsets.filter { !$0.records.isEmpty }.sorted { $0.type.rawValue < $1.type.rawValue }
                 for set in sets {
                     let rrset = set.records.map {
                         record(owner: name, type: set.type, data: $0, ttl: set.ttl)
                     }
                     everything += rrset
-                    lastAnswer = appendAnswer(question: name, type: set.type, answer: rrset, additional: set.additionals)
+                    appendAnswer(question: name, type: set.type, answer: rrset, additional: set.additionals)
                 }
-                if sets.count == 1 {
-                    appendAnswerSharingRecords(of: lastAnswer, type: .any)
-                } else if !everything.isEmpty {
+                // ANY at a name with one RRset is that RRset's answer records, which the table finds without an
+                // entry of its own (`answerLocation`).
+                if sets.count > 1 {
                     appendAnswer(question: name, type: .any, answer: everything, additional: [])
                 }
             }
             let hash = key.withUnsafeBytes { AnswerTable.hash($0) }
+            // A wire name is at most 255 bytes; past 255 types at one name (a master file of unknown types could
+            // have them), the rest are not found: NODATA, never a crash.
             nodes.append(
                 Node(
-                    keyStart: keyStart, keyLength: UInt16(key.count), authority: UInt8(node.authority), hash: hash,
-                    answersStart: UInt32(answersStart), answersCount: UInt16(answers.count - answersStart),
-                    fallbackAnswer: fallback))
+                    keyStart: keyStart, hash: hash, answersStart: UInt32(answersStart), keyLength: UInt8(key.count),
+                    authority: UInt8(node.authority), answersCount: UInt8(min(answers.count - answersStart, 255)),
+                    isAlias: node.cnameTarget != nil))
         }
 
         /// The records of `type` at `name`, following aliases inside the collection (RFC 1034 §3.6.2), at most
@@ -215,19 +215,6 @@ extension AnswerTable {
 
         func record(owner: Name, type: RecordType, data: RecordData, ttl ownTTL: UInt32? = nil) -> ResourceRecord {
             ResourceRecord(name: owner, type: type, recordClass: .internet, ttl: ownTTL ?? ttl, data: data)
-        }
-
-        /// An answer made of the answer records of answer `index`, without its additional records: for ANY at a name
-        /// with one RRset, which is byte for byte that RRset's answer section, so its bytes are stored once.
-        mutating func appendAnswerSharingRecords(of index: Int, type: RecordType) {
-            var shared = answers[index]
-            shared.type = type.rawValue
-            shared.additionalCount = 0
-            shared.bytesCount =
-                shared.answerCount == 0
-                ? 0 : recordEnds[Int(shared.recordEndsStart) + Int(shared.answerCount) - 1]
-            shared.externalTarget = -1
-            answers.append(shared)
         }
 
         /// Writes the records after a question of `question` so compression can point into it, then keeps only the
@@ -252,7 +239,7 @@ extension AnswerTable {
                     writer.write(rr)
                     guard writer.count - start <= AnswerTable.maxCompiledAnswerBytes else { break }
                     committedEnd = writer.count
-                    recordEnds.append(UInt32(committedEnd - start))
+                    recordEnds.append(UInt16(committedEnd - start))
                     if index < answerTotal { answerCount += 1 } else { additionalCount += 1 }
                     index += 1
                 }

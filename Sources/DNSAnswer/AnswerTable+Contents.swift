@@ -7,7 +7,7 @@ extension AnswerTable {
         var answerCount: UInt16
         var additionalCount: UInt16
         var bytes: [UInt8]
-        var recordEnds: [UInt32]
+        var recordEnds: [UInt16]
         var externalTarget: [UInt8]?
     }
 
@@ -16,7 +16,7 @@ extension AnswerTable {
         var key: [UInt8]
         var authority: UInt8
         var answers: [AnswerContents]
-        var fallback: AnswerContents?
+        var isAlias: Bool
     }
 
     /// Every name with its answers, sorted by key: equal for two tables that answer every question alike, whichever
@@ -43,7 +43,7 @@ extension AnswerTable {
                     NameContents(
                         key: Array(part.key(of: index)), authority: node.authority,
                         answers: (start..<(start + Int(node.answersCount))).map(answer),
-                        fallback: node.fallbackAnswer >= 0 ? answer(Int(node.fallbackAnswer)) : nil))
+                        isAlias: node.isAlias))
             }
         }
         return names.sorted { $0.key.lexicographicallyPrecedes($1.key) }

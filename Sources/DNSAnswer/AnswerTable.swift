@@ -23,15 +23,18 @@ public final class AnswerTable: @unchecked Sendable {
         var pointerPatchOffsets: [Int]
     }
 
+    /// 16 bytes: a table holds one per name.
     struct Node {
         var keyStart: UInt32
-        var keyLength: UInt16
-        var authority: UInt8
         var hash: UInt32
         var answersStart: UInt32
-        var answersCount: UInt16
-        /// Answer used for every type without its own entry: the CNAME for an alias, else -1 for NODATA.
-        var fallbackAnswer: Int32
+        var keyLength: UInt8
+        var authority: UInt8
+        var answersCount: UInt8
+        /// An alias: its first answer is the CNAME, used for every type without an answer of its own. Otherwise a
+        /// type without an answer is NODATA, and ANY at a name with one answer is that answer's records
+        /// (`answersANYAlone`).
+        var isAlias: Bool
     }
 
     /// Finished answer sections. Compression pointers inside point into the question, which starts at offset 12 and
@@ -42,7 +45,8 @@ public final class AnswerTable: @unchecked Sendable {
         var additionalCount: UInt16
         var bytesStart: UInt32
         var bytesCount: UInt32
-        /// Index into `recordEnds` of the first record's end offset (relative to `bytesStart`).
+        /// Index into `recordEnds` of the first record's end offset (relative to `bytesStart`); answer records come
+        /// first, then additional ones.
         var recordEndsStart: UInt32
         /// Index into `externalTargets` when the answer ends in a CNAME to a name outside every zone we serve (an
         /// ExternalName service), which a forwarding server chases upstream; -1 otherwise. Known at build time, so
@@ -62,7 +66,7 @@ public final class AnswerTable: @unchecked Sendable {
         var keyBytes: UnsafeMutablePointer<UInt8>?
         var answers: UnsafeMutablePointer<CompiledAnswer>?
         var answerBytes: UnsafeMutablePointer<UInt8>?
-        var recordEnds: UnsafeMutablePointer<UInt32>?
+        var recordEnds: UnsafeMutablePointer<UInt16>?
 
         init(_ part: AnswerPart?) {
             nodes = part?.nodes.baseAddress
@@ -209,7 +213,8 @@ public final class AnswerTable: @unchecked Sendable {
         views[location.part].nodes![location.index]
     }
 
-    /// The answer for `type` at `node`: its own, the alias fallback, or `nil` for NODATA.
+    /// The answer for `type` at `node`: its own, the alias's CNAME, the only answer for ANY, or `nil` for NODATA.
+    /// For ANY, the caller writes only the answer records of an answer of another type (`answersANYAlone`).
     @inline(__always)
     func answerLocation(node location: Location, type: UInt16) -> Location? {
         let view = views[location.part]
@@ -218,7 +223,10 @@ public final class AnswerTable: @unchecked Sendable {
         for index in start..<(start + Int(entry.answersCount)) where view.answers![index].type == type {
             return Location(part: location.part, index: index)
         }
-        return entry.fallbackAnswer >= 0 ? Location(part: location.part, index: Int(entry.fallbackAnswer)) : nil
+        if entry.isAlias || (type == RecordType.any.rawValue && entry.answersCount == 1) {
+            return Location(part: location.part, index: start)
+        }
+        return nil
     }
 
     @inline(__always)

@@ -420,6 +420,12 @@ public final class Responder {
         var answerCount = Int(answer.answerCount)
         var additionalCount = Int(answer.additionalCount)
         var byteCount = Int(answer.bytesCount)
+        if parsed.questionType == RecordType.any.rawValue, answer.type != RecordType.any.rawValue {
+            // ANY at a name with one RRset: that RRset's answer records, without the additional records its own
+            // type carries (an alias's CNAME answer has none).
+            additionalCount = 0
+            byteCount = answerCount == 0 ? 0 : table.recordEnd(location, record: answerCount - 1)
+        }
         var truncated = false
         if byteCount > room {
             // Keep the longest prefix of whole records: compression only points backwards, so a prefix stays valid.

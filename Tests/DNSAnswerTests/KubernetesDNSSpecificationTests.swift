@@ -112,6 +112,9 @@ struct KubernetesDNSSpecificationTests {
                 "sample-clusterip.default.svc.cluster.local. 5 IN A 10.96.0.20",
             ]),
         Case(
+            name: "alias.default.svc.cluster.local.", type: .any,
+            answer: ["alias.default.svc.cluster.local. 5 IN CNAME sample-clusterip.default.svc.cluster.local."]),
+        Case(
             name: "alias.default.svc.cluster.local.", type: .mx,
             answer: ["alias.default.svc.cluster.local. 5 IN CNAME sample-clusterip.default.svc.cluster.local."]),
         Case(
