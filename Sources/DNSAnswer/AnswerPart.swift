@@ -11,6 +11,8 @@ final class AnswerPart: @unchecked Sendable {
     let recordEnds: UnsafeMutableBufferPointer<UInt16>
     /// Wire form of the CNAME targets that `CompiledAnswer.externalTarget` names.
     let externalTargets: [[UInt8]]
+    /// Each authority's apex, which node keys leave out.
+    let apexKeys: [[UInt8]]
 
     /// Takes the compiler's arrays, freeing each as soon as it is copied into an exactly sized buffer (the compiler
     /// grows its arrays by doubling; the part keeps no slack).
@@ -22,6 +24,7 @@ final class AnswerPart: @unchecked Sendable {
         recordEnds = .moving(&compiler.recordEnds)
         externalTargets = compiler.externalTargets
         compiler.externalTargets = []
+        apexKeys = compiler.apexKeys
     }
 
     deinit {
@@ -40,10 +43,10 @@ final class AnswerPart: @unchecked Sendable {
     }
 
     /// The lowercased wire name of node `index`.
-    func key(of index: Int) -> ArraySlice<UInt8> {
+    func key(of index: Int) -> [UInt8] {
         let node = nodes[index]
         let start = Int(node.keyStart)
-        return ArraySlice(keyBytes[start..<(start + Int(node.keyLength))])
+        return Array(keyBytes[start..<(start + Int(node.keyLength))]) + apexKeys[Int(node.authority)]
     }
 }
 

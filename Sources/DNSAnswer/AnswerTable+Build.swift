@@ -19,16 +19,19 @@ extension AnswerTable {
         AnswerTableBuilder().build(from: snapshot, configuration: configuration, serial: serial, changed: nil)
     }
 
+    /// The reverse zones, whose authorities follow the cluster zones'.
+    static let reverseZones: [Name] = ["in-addr.arpa.", "ip6.arpa."]
+
     /// Negative-answer SOAs of the cluster zones and the reverse zones, then of the static zones.
     static func authorities(
         configuration: AnswerConfiguration, serial: UInt32, staticAuthorities: [Authority]
     ) -> [Authority] {
         configuration.zones.map { zone in
             negativeAuthority(apex: zone, isClusterZone: true, configuration: configuration, serial: serial)
-        } + [
-            negativeAuthority(apex: "in-addr.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
-            negativeAuthority(apex: "ip6.arpa.", isClusterZone: false, configuration: configuration, serial: serial),
-        ] + staticAuthorities
+        }
+            + reverseZones.map { zone in
+                negativeAuthority(apex: zone, isClusterZone: false, configuration: configuration, serial: serial)
+            } + staticAuthorities
     }
 
     /// The SOA for negative answers of one zone. Owner, and inside a cluster zone the SOA's own names, point at the
@@ -105,10 +108,12 @@ extension AnswerTable {
     struct Compiler {
         private(set) var collection: RecordCollection
         /// Where names outside `collection` are looked up (other namespaces, the apex); `nil`: nowhere.
-        let resolver: NameResolver?
+        let resolver: NameResolver
         let ttl: UInt32
         /// Cluster and static zones: a CNAME target below one is ours to answer, never chased upstream.
         let ourZones: [Name]
+        /// Each authority's apex (`NameResolver.apexKeys`): a node's key is its name without it.
+        let apexKeys: [[UInt8]]
         var externalTargets: [[UInt8]] = []
         var nodes: [Node] = []
         var keyBytes: [UInt8] = []
@@ -117,9 +122,10 @@ extension AnswerTable {
         var recordEnds: [UInt16] = []
         private var writer = RecordWriter()
 
-        init(collection: RecordCollection, ttl: UInt32, ourZones: [Name] = [], resolver: NameResolver? = nil) {
+        init(collection: RecordCollection, ttl: UInt32, ourZones: [Name] = [], resolver: NameResolver) {
             self.collection = collection
             self.resolver = resolver
+            apexKeys = resolver.apexKeys
             self.ttl = ttl
             self.ourZones = ourZones.map { $0.lowercased() }
             nodes.reserveCapacity(collection.order.count)
@@ -131,16 +137,21 @@ extension AnswerTable {
 
         /// The node of `name` (lowercased) as the whole registry has it.
         func lookup(_ name: Name) -> RecordCollection.Node? {
-            guard let resolver else { return collection.node(name) }
-            return resolver.node(name, own: collection)
+            resolver.node(name, own: collection)
         }
 
         mutating func compileNode(_ index: Int) {
             let node = collection.nodes[index]
             let name = collection.order[index]
             let key = name.wire
+            // Every name lies below its authority's apex (master files reject names outside their zone), so the
+            // apex's bytes are left out of the key: a sixth to a third of a cluster name.
+            guard node.authority < apexKeys.count, key.count >= apexKeys[node.authority].count,
+                key.suffix(apexKeys[node.authority].count).elementsEqual(apexKeys[node.authority])
+            else { return }
+            let relativeKey = key.dropLast(apexKeys[node.authority].count)
             let keyStart = UInt32(keyBytes.count)
-            keyBytes += key
+            keyBytes += relativeKey
             let answersStart = answers.count
             if let target = node.cnameTarget {
                 let alias = record(owner: name, type: .cname, data: .cname(target), ttl: node.ttl(.cname))
@@ -192,7 +203,8 @@ extension AnswerTable {
             // have them), the rest are not found: NODATA, never a crash.
             nodes.append(
                 Node(
-                    keyStart: keyStart, hash: hash, answersStart: UInt32(answersStart), keyLength: UInt8(key.count),
+                    keyStart: keyStart, hash: hash, answersStart: UInt32(answersStart),
+                    keyLength: UInt8(relativeKey.count),
                     authority: UInt8(node.authority), answersCount: UInt8(min(answers.count - answersStart, 255)),
                     isAlias: node.cnameTarget != nil))
         }

@@ -41,7 +41,7 @@ extension AnswerTable {
                 let start = Int(node.answersStart)
                 names.append(
                     NameContents(
-                        key: Array(part.key(of: index)), authority: node.authority,
+                        key: part.key(of: index), authority: node.authority,
                         answers: (start..<(start + Int(node.answersCount))).map(answer),
                         isAlias: node.isAlias))
             }
@@ -57,7 +57,7 @@ extension AnswerTable {
         for (number, part) in parts.enumerated() {
             guard let part else { continue }
             for index in part.nodes.indices {
-                let key = Array(part.key(of: index))
+                let key = part.key(of: index)
                 guard key.withUnsafeBytes({ findNode($0) }) == Location(part: number, index: index) else {
                     return false
                 }

@@ -85,6 +85,9 @@ public final class AnswerTable: @unchecked Sendable {
     let views: UnsafeMutableBufferPointer<PartView>
     /// Open addressing (linear probing) over every node of every part: `(part + 1) << 32 | node index`, 0 when empty.
     let slots: UnsafeMutableBufferPointer<UInt64>
+    /// The apexes that node keys leave out, by authority index: the bytes end to end, and where each ends.
+    let apexBytes: UnsafeMutableBufferPointer<UInt8>
+    let apexEnds: UnsafeMutableBufferPointer<Int>
 
     /// Number of owner names in the table.
     public let nameCount: Int
@@ -104,6 +107,15 @@ public final class AnswerTable: @unchecked Sendable {
         self.configuration = configuration
         self.authorities = authorities
         self.parts = parts
+        let apexes = authorities.map(\.apex)
+        apexBytes = .allocate(capacity: max(apexes.reduce(0) { $0 + $1.count }, 1))
+        _ = apexBytes.initialize(from: apexes.joined())
+        apexEnds = .allocate(capacity: max(apexes.count, 1))
+        var end = 0
+        for (index, apex) in apexes.enumerated() {
+            end += apex.count
+            apexEnds[index] = end
+        }
         views = .allocate(capacity: max(parts.count, 1))
         for (number, part) in parts.enumerated() {
             (views.baseAddress! + number).initialize(to: PartView(part))
@@ -129,6 +141,8 @@ public final class AnswerTable: @unchecked Sendable {
     deinit {
         views.deallocate()
         slots.deallocate()
+        apexBytes.deallocate()
+        apexEnds.deallocate()
     }
 
     /// At most three quarters full keeps linear probe sequences short.
@@ -199,10 +213,18 @@ public final class AnswerTable: @unchecked Sendable {
             let index = Int(entry & 0xFFFF_FFFF)
             let view = views[part]
             let node = view.nodes![index]
-            if node.hash == hash, Int(node.keyLength) == key.count,
-                memcmp(view.keyBytes! + Int(node.keyStart), key.baseAddress!, key.count) == 0
-            {
-                return Location(part: part, index: index)
+            if node.hash == hash {
+                // The key is the name without its authority's apex; the apex must end the name.
+                let authority = Int(node.authority)
+                let apexStart = authority == 0 ? 0 : apexEnds[authority - 1]
+                let apexLength = apexEnds[authority] - apexStart
+                let keyLength = Int(node.keyLength)
+                if keyLength + apexLength == key.count,
+                    memcmp(view.keyBytes! + Int(node.keyStart), key.baseAddress!, keyLength) == 0,
+                    memcmp(apexBytes.baseAddress! + apexStart, key.baseAddress! + keyLength, apexLength) == 0
+                {
+                    return Location(part: part, index: index)
+                }
             }
             slot = (slot + 1) & mask
         }

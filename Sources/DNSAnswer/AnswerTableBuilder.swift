@@ -247,7 +247,7 @@ public final class AnswerTableBuilder {
         else { return [] }
         var names = Set(fragment.sharedPointers.keys)
         for index in part.nodes.indices where resolver.isReverse(authority: Int(part.nodes[index].authority)) {
-            names.insert(Array(part.key(of: index)))
+            names.insert(part.key(of: index))
         }
         return names
     }

@@ -35,6 +35,8 @@ final class NameResolver {
     let ourZones: [Name]
     let reverseV4Authority: Int
     let reverseV6Authority: Int
+    /// Lowercased wire form of each authority's apex, by authority index (as `AnswerTable.authorities` orders them).
+    let apexKeys: [[UInt8]]
 
     private var records: ClusterRecords
     /// Cluster zones, deepest first, so that a name is given to the most specific zone that holds it.
@@ -62,6 +64,9 @@ final class NameResolver {
             configuration.zones + staticAuthorities.compactMap { Name(wireLabels: $0.apex[...]) }
         reverseV4Authority = configuration.zones.count
         reverseV6Authority = configuration.zones.count + 1
+        apexKeys =
+            (configuration.zones + AnswerTable.reverseZones).map { $0.lowercased().wire }
+            + staticAuthorities.map(\.apex)
         zonesByDepth = configuration.zones.map { ($0, $0.labelCount) }.sorted { $0.labels > $1.labels }
     }
 
