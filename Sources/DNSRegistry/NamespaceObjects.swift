@@ -79,6 +79,37 @@ public struct NamespaceObjects: Sendable, Hashable {
         return current.isEmpty ? slices : current
     }
 
+    /// The objects one declaration with this key yields here: an EndpointSlice, the subsets of a legacy Endpoints (in
+    /// their order), a Service, a Pod, or the Namespace object. Assumes one declaration per key, as a manifest file's
+    /// objects are held once the later of two declarations of an object has replaced the earlier.
+    func objects(declaredAs key: RegistryObjectKey) -> [RegistryObject] {
+        switch key.kind {
+        case "Service":
+            return service(named: key.name).map { [.service($0)] } ?? []
+        case "EndpointSlice", "Endpoints":
+            let legacy = key.kind == "Endpoints"
+            let rank = legacy ? 1 : 0
+            var index = Self.partitionPoint(endpointSlices.count) {
+                (endpointSlices[$0].name, endpointSlices[$0].isLegacyEndpoints ? 1 : 0) < (key.name, rank)
+            }
+            var objects: [RegistryObject] = []
+            while index < endpointSlices.count, endpointSlices[index].name == key.name,
+                endpointSlices[index].isLegacyEndpoints == legacy
+            {
+                objects.append(.endpointSlice(endpointSlices[index]))
+                index += 1
+            }
+            return objects
+        case "Pod":
+            let end = Self.partitionPoint(pods.count) { pods[$0].name <= key.name }
+            return end > 0 && pods[end - 1].name == key.name ? [.pod(pods[end - 1])] : []
+        case "Namespace":
+            return isDeclared ? [.namespace(key.name)] : []
+        default:
+            return []
+        }
+    }
+
     /// The first of `0..<count` for which `isBefore` is false, `isBefore` being true for a prefix of the range.
     private static func partitionPoint(_ count: Int, isBefore: (Int) -> Bool) -> Int {
         var low = 0
