@@ -31,10 +31,29 @@ extension ManifestDirectory {
             }
             // Ordered as `ManifestDirectory.merge` orders the objects of several files, so that one file's group
             // equals what merging it alone gives.
-            let objects = owners.keys.sorted().flatMap { owners[$0]! }
+            let objects = Self.sharingPortLists(owners.keys.sorted().flatMap { owners[$0]! })
             self.objects = NamespaceObjects(objects: objects)
             zones = objects.compactMap {
                 if case .staticZone(let zone) = $0 { zone } else { nil }
+            }
+        }
+
+        /// `objects` with equal port lists made one array: services and slices repeat a handful of port lists (a
+        /// slice has its service's), and an array of its own cost each about 90 bytes.
+        private static func sharingPortLists(_ objects: [RegistryObject]) -> [RegistryObject] {
+            var servicePorts: Set<[ServicePort]> = []
+            var endpointPorts: Set<[EndpointPort]> = []
+            return objects.map { object in
+                switch object {
+                case .service(var service):
+                    service.ports = servicePorts.insert(service.ports).memberAfterInsert
+                    return .service(service)
+                case .endpointSlice(var slice):
+                    slice.ports = endpointPorts.insert(slice.ports).memberAfterInsert
+                    return .endpointSlice(slice)
+                default:
+                    return object
+                }
             }
         }
 
