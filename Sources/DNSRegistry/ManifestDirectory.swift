@@ -237,7 +237,7 @@ public final class ManifestDirectory: Sendable {
             let paths = (state.contributors[group] ?? []).sorted()
             if paths.isEmpty { state.contributors[group] = nil }
             for path in paths {
-                for site in state.files[path]!.declarations[group]?.sites ?? []
+                for site in state.files[path]!.declarations[group]?.declarationSites ?? []
                 where owners.updateValue(path, forKey: site.key) != nil {
                     duplicated.insert(site.key)
                 }
@@ -247,7 +247,7 @@ public final class ManifestDirectory: Sendable {
                 /// `path:line` of every definition, in path order.
                 var definedAt: [RegistryObjectKey: [String]] = [:]
                 for path in paths {
-                    let sites = state.files[path]!.declarations[group]?.sites ?? []
+                    let sites = state.files[path]!.declarations[group]?.declarationSites ?? []
                     for site in sites where duplicated.contains(site.key) {
                         definedAt[site.key, default: []].append("\(path):\(site.line)")
                     }
