@@ -120,7 +120,7 @@ struct ClusterRecords {
     }
 
     private mutating func addClusterIPService(
-        _ service: Service, addresses: [IPAddress], name: Name, zone: Name, authority: Int
+        _ service: Service, addresses: AddressList, name: Name, zone: Name, authority: Int
     ) {
         collection.ensureExists(name, authority: authority, apex: zone)
         for address in addresses {

@@ -53,8 +53,8 @@ public final class ManifestDirectory: Sendable {
         /// Modified so recently that a write within the same timestamp tick could still follow unseen: the next
         /// scan reads the file again even if its fingerprint didn't move (git's "racy clean" problem).
         var racy = false
-        /// What the file declared when it last parsed, by group, in file order; empty when it never did.
-        var declarations: [MergeGroup: [ManifestParser.Declaration]] = [:]
+        /// What the file declared when it last parsed, by group; empty when it never did.
+        var declarations: [MergeGroup: DeclaredGroup] = [:]
         var error: ManifestError?
         /// The content whose error was last logged, so that a file that fails the same way is not logged again.
         var loggedErrorContent: Int?
@@ -166,7 +166,7 @@ public final class ManifestDirectory: Sendable {
             if let previous = file.error {
                 logger.notice("manifest file fixed", metadata: ["path": "\(path)", "was": "\(previous.reason)"])
             }
-            file.declarations = Dictionary(grouping: declarations) { MergeGroup($0.key) }
+            file.declarations = Dictionary(grouping: declarations) { MergeGroup($0.key) }.mapValues(DeclaredGroup.init)
             file.error = nil
             file.loggedErrorContent = nil
         case .failure(let error):
@@ -231,14 +231,15 @@ public final class ManifestDirectory: Sendable {
     ) {
         var newDuplicates: [String] = []
         for group in groups {
-            var owners: [RegistryObjectKey: [RegistryObject]] = [:]
+            /// The path whose definition of each object wins.
+            var owners: [RegistryObjectKey: String] = [:]
             var duplicated: Set<RegistryObjectKey> = []
             let paths = (state.contributors[group] ?? []).sorted()
             if paths.isEmpty { state.contributors[group] = nil }
             for path in paths {
-                for declaration in state.files[path]!.declarations[group] ?? []
-                where owners.updateValue(declaration.objects, forKey: declaration.key) != nil {
-                    duplicated.insert(declaration.key)
+                for site in state.files[path]!.declarations[group]?.declarationSites ?? []
+                where owners.updateValue(path, forKey: site.key) != nil {
+                    duplicated.insert(site.key)
                 }
             }
             var duplicates: Set<String> = []
@@ -246,9 +247,9 @@ public final class ManifestDirectory: Sendable {
                 /// `path:line` of every definition, in path order.
                 var definedAt: [RegistryObjectKey: [String]] = [:]
                 for path in paths {
-                    for declaration in state.files[path]!.declarations[group] ?? []
-                    where duplicated.contains(declaration.key) {
-                        definedAt[declaration.key, default: []].append("\(path):\(declaration.line)")
+                    let sites = state.files[path]!.declarations[group]?.declarationSites ?? []
+                    for site in sites where duplicated.contains(site.key) {
+                        definedAt[site.key, default: []].append("\(path):\(site.line)")
                     }
                 }
                 for (key, places) in definedAt {
@@ -259,16 +260,23 @@ public final class ManifestDirectory: Sendable {
             }
             newDuplicates += duplicates.subtracting(state.warnedDuplicates[group] ?? [])
             state.warnedDuplicates[group] = duplicates.isEmpty ? nil : duplicates
-            let objects = owners.keys.sorted().flatMap { owners[$0]! }
+            let declared = paths.compactMap { state.files[$0]?.declarations[group] }
+            /// Every winning definition, ordered by key.
+            func mergedObjects() -> [RegistryObject] {
+                owners.keys.sorted().flatMap { key in
+                    state.files[owners[key]!]!.declarations[group]!.objects(declaredAs: key)
+                }
+            }
             switch group {
             case .staticZones:
-                let zones = RegistrySnapshot(objects: objects).staticZones
+                let zones = RegistrySnapshot(objects: mergedObjects()).staticZones
                 if zones != snapshot.staticZones {
                     snapshot.replaceStaticZones(with: zones)
                     change = .everything
                 }
             case .namespace(let namespace):
-                let merged = NamespaceObjects(objects: objects)
+                // One file's objects are what merging them alone gives: the snapshot shares them.
+                let merged = declared.count == 1 ? declared[0].objects : NamespaceObjects(objects: mergedObjects())
                 let old = snapshot.objects(in: namespace)
                 if old != (merged.isEmpty ? nil : merged) { change.insert(namespace) }
                 snapshot.replace(namespace: namespace, with: merged)

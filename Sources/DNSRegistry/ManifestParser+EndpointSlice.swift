@@ -31,12 +31,17 @@ extension ManifestParser {
                 reason: "metadata.labels[\"\(serviceNameLabel)\"]: \(quoted(serviceName)) "
                     + NameRule.dns1035Label.explanation)
         }
+        // Reserved up front: grown by appending, the arrays kept a quarter of their bytes unused on average.
+        let endpointNodes = try object.field("endpoints")?.elements() ?? []
         var endpoints: [Endpoint] = []
-        for node in try object.field("endpoints")?.elements() ?? [] {
+        endpoints.reserveCapacity(endpointNodes.count)
+        for node in endpointNodes {
             if let endpoint = try sliceEndpoint(node, family: family) { endpoints.append(endpoint) }
         }
+        let portNodes = try object.field("ports")?.elements() ?? []
         var ports: [EndpointPort] = []
-        for node in try object.field("ports")?.elements() ?? [] {
+        ports.reserveCapacity(portNodes.count)
+        for node in portNodes {
             if let port = try endpointPort(node) { ports.append(port) }
         }
         let slice = EndpointSlice(
@@ -47,8 +52,9 @@ extension ManifestParser {
 
     private static func sliceEndpoint(_ node: ManifestNode, family: IPFamily) throws(ManifestIssue) -> Endpoint? {
         try node.requireMapping()
-        let addresses = try (node.field("addresses")?.elements() ?? []).map {
-            (address) throws(ManifestIssue) in try ipAddress(address, family: family)
+        var addresses = AddressList()
+        for address in try node.field("addresses")?.elements() ?? [] {
+            addresses.append(try ipAddress(address, family: family))
         }
         var endpoint = Endpoint(addresses: addresses)
         if let conditions = try node.field("conditions") {

@@ -4,7 +4,7 @@ extension ManifestParser {
     /// A v1 Pod: its addresses, `status.podIPs` (one per family) or, in older manifests, `status.podIP`.
     static func decodePod(_ object: ManifestNode) throws(ManifestIssue) -> Declaration {
         let metadata = try metadata(of: object, nameRule: .dns1123Subdomain)
-        var ips: [IPAddress] = []
+        var ips = AddressList()
         if let status = try object.field("status") {
             try status.requireMapping()
             if let list = try status.field("podIPs"), case let entries = try list.elements(), !entries.isEmpty {

@@ -45,7 +45,7 @@ extension ManifestParser {
         } else {
             entries = []
         }
-        var addresses: [IPAddress] = []
+        var addresses = AddressList()
         for entry in entries {
             let text = try entry.string()
             if text == "None" {

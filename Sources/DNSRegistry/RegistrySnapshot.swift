@@ -102,7 +102,7 @@ public struct RegistrySnapshot: Sendable, Hashable {
     /// listing gives the hostname and the other fields.
     public func publishedEndpoints(of service: Service) -> [PublishedEndpoint] {
         var published: [PublishedEndpoint] = []
-        var positionByAddresses: [[IPAddress]: Int] = [:]
+        var positionByAddresses: [AddressList: Int] = [:]
         for slice in endpointSlices(namespace: service.namespace, service: service.name) {
             for endpoint in slice.endpoints where Self.publishes(endpoint, of: service) {
                 if let position = positionByAddresses[endpoint.addresses] {

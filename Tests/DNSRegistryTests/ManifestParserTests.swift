@@ -313,7 +313,8 @@ struct ManifestParserTests {
             status:
               \(status)
             """)
-        #expect(objects == [.pod(Pod(namespace: "prod", name: "web-0", ips: expected.map { IPAddress($0)! }))])
+        let ips = AddressList(expected.map { IPAddress($0)! })
+        #expect(objects == [.pod(Pod(namespace: "prod", name: "web-0", ips: ips))])
     }
 
     @Test func namespaceObject() throws {
