@@ -80,6 +80,7 @@ public final class ManifestDirectory: Sendable {
             /// The groups whose files changed: they are merged again.
             var touched: Set<MergeGroup> = []
             let now = Int64(Date().timeIntervalSince1970)
+            var pending: [(path: String, content: Result<Data, ManifestError>, file: FileState)] = []
             for (path, fingerprint) in listing.files {
                 let known = state.files[path]
                 if let known, known.fingerprint == fingerprint, !known.racy { continue }
@@ -95,9 +96,15 @@ public final class ManifestDirectory: Sendable {
                     continue
                 }
                 file.contentHash = contentHash
+                pending.append((path, content, file))
+            }
+            let parsed = Self.parseConcurrently(pending.map { ($0.path, $0.content) })
+            for (index, entry) in pending.enumerated() {
+                let path = entry.path
+                var file = entry.file
                 parsedFiles += 1
                 let before = Set(file.declarations.keys)
-                load(path: path, content: content, into: &file)
+                load(path: path, outcome: parsed[index], into: &file)
                 let after = Set(file.declarations.keys)
                 for group in before.subtracting(after) { state.contributors[group]?.remove(path) }
                 for group in after.subtracting(before) { state.contributors[group, default: []].insert(path) }
@@ -149,24 +156,51 @@ public final class ManifestDirectory: Sendable {
         return hasher.finalize()
     }
 
-    private func load(path: String, content: Result<Data, ManifestError>, into file: inout FileState) {
-        let outcome: Result<[ManifestParser.Declaration], ManifestError>
+    /// Parses files on every core: at start-up, reading the manifests is most of the time to the first answer, and
+    /// files are independent of each other. The results are in the order given.
+    static func parseConcurrently(
+        _ files: [(path: String, content: Result<Data, ManifestError>)]
+    ) -> [Result<[MergeGroup: DeclaredGroup], ManifestError>] {
+        guard files.count > 1 else { return files.map { parse(path: $0.path, content: $0.content) } }
+        let results = UnsafeMutableBufferPointer<Result<[MergeGroup: DeclaredGroup], ManifestError>?>.allocate(
+            capacity: files.count)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        // Each iteration writes only its own element, and `concurrentPerform` returns after the last one.
+        nonisolated(unsafe) let slots = results
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            slots[index] = parse(path: files[index].path, content: files[index].content)
+        }
+        return results.map { $0! }
+    }
+
+    /// One file's declarations, grouped as the merge takes them; pure, so files can be parsed in parallel.
+    static func parse(
+        path: String, content: Result<Data, ManifestError>
+    ) -> Result<[MergeGroup: DeclaredGroup], ManifestError> {
         do throws(ManifestError) {
             let text = try text(of: try content.get(), path: path)
-            if path.lowercased().hasSuffix(".zone") {
-                outcome = .success([try Self.zoneDeclaration(text, path: path)])
-            } else {
-                outcome = .success(try ManifestParser.declarations(in: text, path: path))
-            }
+            let declarations =
+                path.lowercased().hasSuffix(".zone")
+                ? [try zoneDeclaration(text, path: path)] : try ManifestParser.declarations(in: text, path: path)
+            return .success(Dictionary(grouping: declarations) { MergeGroup($0.key) }.mapValues(DeclaredGroup.init))
         } catch {
-            outcome = .failure(error)
+            return .failure(error)
         }
+    }
+
+    private func load(
+        path: String, outcome: Result<[MergeGroup: DeclaredGroup], ManifestError>, into file: inout FileState
+    ) {
         switch outcome {
         case .success(let declarations):
             if let previous = file.error {
                 logger.notice("manifest file fixed", metadata: ["path": "\(path)", "was": "\(previous.reason)"])
             }
-            file.declarations = Dictionary(grouping: declarations) { MergeGroup($0.key) }.mapValues(DeclaredGroup.init)
+            file.declarations = declarations
             file.error = nil
             file.loggedErrorContent = nil
         case .failure(let error):
@@ -201,7 +235,7 @@ public final class ManifestDirectory: Sendable {
     }
 
     /// The file as UTF-8 text, as YAML 1.2 and JSON require; the first bad byte is reported with its line.
-    private func text(of content: Data, path: String) throws(ManifestError) -> String {
+    private static func text(of content: Data, path: String) throws(ManifestError) -> String {
         let bytes = [UInt8](content)
         if let text = String(validating: bytes, as: UTF8.self) { return text }
         var line = 1
