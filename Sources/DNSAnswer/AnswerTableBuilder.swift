@@ -1,5 +1,6 @@
 import DNSRegistry
 import DNSWire
+import Dispatch
 
 /// Keeps an `AnswerTable` current change by change: only the namespaces that changed (and those whose answers looked
 /// into them) are compiled again; the new table shares every other part with the previous one.
@@ -70,7 +71,16 @@ public final class AnswerTableBuilder {
     /// Reverse names that several namespaces give PTR records, with those namespaces, sorted.
     private var shared: [[UInt8]: [String]] = [:]
 
-    public init() {}
+    /// Namespaces compiled at once at most: each group has a `NameResolver` of its own (they cache what they look up).
+    let compileConcurrency: Int
+
+    public init() {
+        compileConcurrency = 4
+    }
+
+    init(compileConcurrency: Int) {
+        self.compileConcurrency = compileConcurrency
+    }
 
     /// The table for `snapshot`. `changed` names the namespaces whose objects differ from the previous call's snapshot
     /// (present in one of the two only, or with other objects); `nil` when unknown, which compiles everything.
@@ -106,10 +116,9 @@ public final class AnswerTableBuilder {
             for namespace in fragments.keys where snapshot.objects(in: namespace) == nil { stale.insert(namespace) }
         }
 
-        var compiled: [String: CompiledPart] = [:]
-        for namespace in stale.sorted() where snapshot.objects(in: namespace) != nil {
-            compiled[namespace] = compile(namespace: namespace, resolver: resolver)
-        }
+        var compiled = compileConcurrently(
+            stale.sorted().filter { snapshot.objects(in: $0) != nil }, resolver: resolver, snapshot: snapshot,
+            configuration: configuration, serial: serial)
         // Owners of PTR names moved: names that became shared or stopped being so change their owners' parts.
         let flipped = updateSharedNames(stale: stale, compiled: compiled, previous: previous, resolver: resolver)
         var recompile: Set<String> = []
@@ -139,6 +148,43 @@ public final class AnswerTableBuilder {
     }
 
     // MARK: - Compiling parts
+
+
+    /// Compiles `namespaces` in groups on every core: parts are independent of each other, and a full build is a
+    /// third of the start. A group has its own resolver (`resolver` is the first group's); `shared` is only read.
+    private func compileConcurrently(
+        _ namespaces: [String], resolver: NameResolver, snapshot: RegistrySnapshot,
+        configuration: AnswerConfiguration, serial: UInt32
+    ) -> [String: CompiledPart] {
+        let groups = min(namespaces.count, compileConcurrency)
+        guard groups > 1 else {
+            var compiled: [String: CompiledPart] = [:]
+            for namespace in namespaces { compiled[namespace] = compile(namespace: namespace, resolver: resolver) }
+            return compiled
+        }
+        let results = UnsafeMutableBufferPointer<CompiledPart?>.allocate(capacity: namespaces.count)
+        results.initialize(repeating: nil)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        // Each group writes only the elements of its own namespaces, and `concurrentPerform` returns after the last.
+        // `compile` only reads the builder's state (`shared`), and each resolver is used by one group alone.
+        nonisolated(unsafe) let slots = results
+        nonisolated(unsafe) let builder = self
+        nonisolated(unsafe) let firstResolver = resolver
+        DispatchQueue.concurrentPerform(iterations: groups) { group in
+            let own =
+                group == 0
+                ? firstResolver : NameResolver(snapshot: snapshot, configuration: configuration, serial: serial)
+            for index in stride(from: group, to: namespaces.count, by: groups) {
+                slots[index] = builder.compile(namespace: namespaces[index], resolver: own)
+            }
+        }
+        var compiled: [String: CompiledPart] = [:]
+        for (index, namespace) in namespaces.enumerated() { compiled[namespace] = results[index] }
+        return compiled
+    }
 
     private func compile(namespace: String, resolver: NameResolver) -> CompiledPart {
         resolver.begin(namespace: namespace)

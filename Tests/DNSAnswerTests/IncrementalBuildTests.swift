@@ -43,6 +43,20 @@ import DNSTestKit
         #expect(sawPartialBuild)
     }
 
+    @Test(arguments: [1, 2, 3])
+    func concurrentCompilationGivesTheTableOfOneThread(seed: UInt64) throws {
+        var cluster = RandomCluster(seed: seed)
+        try cluster.populate()
+        let snapshot = try cluster.snapshot()
+        for (_, configuration) in Self.configurations {
+            let one = AnswerTableBuilder(compileConcurrency: 1)
+                .build(from: snapshot, configuration: configuration, serial: 7, changed: nil)
+            let four = AnswerTableBuilder(compileConcurrency: 4)
+                .build(from: snapshot, configuration: configuration, serial: 7, changed: nil)
+            #expect(four.differences(from: one).isEmpty)
+        }
+    }
+
     @Test func configurationChangeRebuildsEverything() throws {
         var cluster = RandomCluster(seed: 9)
         try cluster.populate()
