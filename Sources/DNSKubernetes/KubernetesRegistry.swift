@@ -23,14 +23,17 @@ public struct KubernetesRegistry: Sendable {
     }
 
     public let resources: Set<WatchedResource>
-    private var objectsByKey: [WatchedResource: [RegistryObjectKey: [RegistryObject]]] = [:]
-    /// The keys of every collection's objects, by the namespace they count as in (`RegistryChange.namespace(of:)`).
-    private var keysByNamespace: [String: Set<RegistryObjectKey>] = [:]
+    /// The objects of every collection, by the namespace they count as in (`RegistryChange.namespace(of:)`), one per
+    /// key, in the form a `RegistrySnapshot` holds them: where the manifests declare nothing in a namespace, the
+    /// snapshot shares these arrays, and an event rewrites one namespace's array of one kind.
+    public private(set) var namespaces: [String: NamespaceObjects] = [:]
+    /// Objects held per collection (`count(of:)`).
+    private var counts: [WatchedResource: Int] = [:]
     /// What changed since the last `takeChanges()`.
     private var pendingChange = RegistryChange.everything
     private var listed: Set<WatchedResource> = []
-    /// Pages of a paginated list read so far, per collection.
-    private var pendingLists: [WatchedResource: [RegistryObjectKey: [RegistryObject]]] = [:]
+    /// Pages of a paginated list read so far, per collection, by namespace.
+    private var pendingLists: [WatchedResource: [String: [RegistryObject]]] = [:]
     /// Per collection, where its watch resumes.
     public private(set) var resourceVersions: [WatchedResource: String] = [:]
 
@@ -66,7 +69,8 @@ public struct KubernetesRegistry: Sendable {
 
     /// A list page decoded, not yet applied: decoding is the slow part, and needs no access to the registry.
     public struct DecodedListPage: Sendable {
-        var objects: [RegistryObjectKey: [RegistryObject]]
+        /// The items of the collection's kind, in list order.
+        var objects: [RegistryObject]
         var continueToken: String?
         var resourceVersion: String?
         var skipped: [String]
@@ -88,15 +92,13 @@ public struct KubernetesRegistry: Sendable {
         guard kind.hasSuffix("List"), let items = list.value(at: ["items"]) else { throw .notAList }
         let token = list.string(at: ["metadata", "continue"])
         var page = DecodedListPage(
-            objects: [:], continueToken: token?.isEmpty == false ? token : nil,
+            objects: [], continueToken: token?.isEmpty == false ? token : nil,
             resourceVersion: list.string(at: ["metadata", "resourceVersion"]), skipped: [])
         guard body[items.lowerBound] == UInt8(ascii: "[") else { return page }  // "items": null
         if let objects = try? ManifestParser.parse(
             String(decoding: body, as: UTF8.self), path: "\(resource.rawValue) list")
         {
-            for object in objects where object.key.kind == resource.kind {
-                page.objects[object.key, default: []].append(object)
-            }
+            page.objects = objects.filter(resource.holds)
             return page
         }
         for item in list.elements(at: ["items"]) ?? [] {
@@ -105,11 +107,7 @@ public struct KubernetesRegistry: Sendable {
             do {
                 let converted = try WatchEvent.registryObjects(
                     scanner.bytes, resource: resource, name: name ?? "?")
-                if !converted.isEmpty {
-                    let key = WatchEvent.key(
-                        name: name, namespace: scanner.string(at: ["metadata", "namespace"]), resource: resource)
-                    page.objects[key] = converted
-                }
+                page.objects += converted.filter(resource.holds)
             } catch {
                 page.skipped.append("\(error)")
             }
@@ -117,22 +115,25 @@ public struct KubernetesRegistry: Sendable {
         return page
     }
 
-    /// Applies a decoded page (see `applyListPage`).
+    /// Applies a decoded page (see `applyListPage`). Should a list name one object twice, the later is kept.
     public mutating func apply(_ page: DecodedListPage, of resource: WatchedResource, isFirst: Bool) -> ListPage {
-        var fresh = isFirst ? [:] : pendingLists[resource] ?? [:]
-        fresh.merge(page.objects) { _, new in new }
+        var fresh = pendingLists.removeValue(forKey: resource) ?? [:]
+        if isFirst { fresh = [:] }
+        for object in page.objects {
+            fresh[object.namespace ?? "", default: []].append(object)
+        }
         if let token = page.continueToken {
             pendingLists[resource] = fresh
             return ListPage(continueToken: token, skipped: page.skipped)
         }
-        pendingLists[resource] = nil
-        for key in (objectsByKey[resource] ?? [:]).keys {
-            keysByNamespace[RegistryChange.namespace(of: key), default: []].remove(key)
+        var count = 0
+        for namespace in Set(namespaces.keys).union(fresh.keys) {
+            update(namespace) { objects in
+                objects.replaceAll(ofKind: resource.kind, with: fresh.removeValue(forKey: namespace) ?? [])
+                count += objects.count(ofKind: resource.kind)
+            }
         }
-        for key in fresh.keys {
-            keysByNamespace[RegistryChange.namespace(of: key), default: []].insert(key)
-        }
-        objectsByKey[resource] = fresh
+        counts[resource] = count
         pendingChange = .everything
         listed.insert(resource)
         if let version = page.resourceVersion {
@@ -154,26 +155,35 @@ public struct KubernetesRegistry: Sendable {
             return remove(key, of: resource)
         case .added(let converted), .modified(let converted):
             remember(event, of: resource)
-            guard !converted.isEmpty else {
+            guard let object = converted.last(where: { resource.holds($0) && $0.key == event.key }) else {
                 // Nothing DNS uses any more (an FQDN slice, a slice without its service label): drop any older copy.
                 return remove(event.key, of: resource)
             }
-            let previous = objectsByKey[resource, default: [:]].updateValue(converted, forKey: event.key)
-            guard previous != converted else { return .unchanged }
             let namespace = RegistryChange.namespace(of: event.key)
-            keysByNamespace[namespace, default: []].insert(event.key)
+            let previous = namespaces[namespace]?.objects(declaredAs: event.key) ?? []
+            guard previous != [object] else { return .unchanged }
+            if previous.isEmpty { counts[resource, default: 0] += 1 }
+            update(namespace) { $0.update(with: object) }
             pendingChange.insert(namespace)
             return .changed
         }
     }
 
     private mutating func remove(_ key: RegistryObjectKey, of resource: WatchedResource) -> Outcome {
-        guard objectsByKey[resource, default: [:]].removeValue(forKey: key) != nil else { return .unchanged }
         let namespace = RegistryChange.namespace(of: key)
-        keysByNamespace[namespace]?.remove(key)
-        if keysByNamespace[namespace]?.isEmpty == true { keysByNamespace[namespace] = nil }
+        guard namespaces[namespace]?.objects(declaredAs: key).isEmpty == false else { return .unchanged }
+        update(namespace) { $0.remove(key) }
+        counts[resource, default: 0] -= 1
         pendingChange.insert(namespace)
         return .changed
+    }
+
+    /// Changes one namespace's objects in place (the registry's copy is the only one unless a snapshot shares it);
+    /// a namespace left empty is dropped.
+    private mutating func update(_ namespace: String, _ change: (inout NamespaceObjects) -> Void) {
+        var objects = namespaces.removeValue(forKey: namespace) ?? NamespaceObjects()
+        change(&objects)
+        if !objects.isEmpty { namespaces[namespace] = objects }
     }
 
     /// What changed since the last call (everything, the first time).
@@ -182,15 +192,9 @@ public struct KubernetesRegistry: Sendable {
         return pendingChange
     }
 
-    /// The objects of every collection that count as in `namespace`.
-    public func objects(inNamespace namespace: String) -> [RegistryObject] {
-        var all: [RegistryObject] = []
-        for key in keysByNamespace[namespace] ?? [] {
-            for resource in WatchedResource.allCases {
-                all += objectsByKey[resource]?[key] ?? []
-            }
-        }
-        return all
+    /// The objects of every collection that count as in `namespace` (shared, not copied).
+    public func objects(inNamespace namespace: String) -> NamespaceObjects {
+        namespaces[namespace] ?? NamespaceObjects()
     }
 
     /// Applies a line of `resource`'s watch stream; a line that does not decode is skipped.
@@ -204,23 +208,17 @@ public struct KubernetesRegistry: Sendable {
 
     /// Every object of every collection, as the answer builder takes them.
     public var snapshot: RegistrySnapshot {
-        RegistrySnapshot(objects: objects)
+        RegistrySnapshot.empty.overlaid(with: namespaces)
     }
 
-    /// Every object of every collection, in no particular order (`RegistrySnapshot` sorts).
+    /// Every object of every collection, in no particular order.
     public var objects: [RegistryObject] {
-        var all: [RegistryObject] = []
-        for resource in WatchedResource.allCases {
-            for (_, converted) in objectsByKey[resource] ?? [:] {
-                all += converted
-            }
-        }
-        return all
+        namespaces.flatMap { namespace, objects in objects.objects(namespace: namespace) }
     }
 
     /// Objects held for `resource`.
     public func count(of resource: WatchedResource) -> Int {
-        objectsByKey[resource]?.count ?? 0
+        counts[resource] ?? 0
     }
 
     private mutating func remember(_ event: WatchEvent, of resource: WatchedResource) {

@@ -1,3 +1,5 @@
+import DNSRegistry
+
 /// A collection the server lists and watches, with the request paths CoreDNS's kubernetes plugin uses.
 public enum WatchedResource: String, Sendable, CaseIterable, Hashable {
     case services
@@ -27,6 +29,15 @@ public enum WatchedResource: String, Sendable, CaseIterable, Hashable {
         case .endpointSlices: "/apis/discovery.k8s.io/v1/endpointslices"
         case .pods: "/api/v1/pods?fieldSelector=status.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed"
         case .namespaces: "/api/v1/namespaces"
+        }
+    }
+
+    /// True when `object` is of this collection's kind (a converted legacy Endpoints object is not an EndpointSlice).
+    func holds(_ object: RegistryObject) -> Bool {
+        switch (self, object) {
+        case (.services, .service), (.pods, .pod), (.namespaces, .namespace): true
+        case (.endpointSlices, .endpointSlice(let slice)): !slice.isLegacyEndpoints
+        default: false
         }
     }
 }

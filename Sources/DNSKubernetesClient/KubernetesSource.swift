@@ -79,34 +79,34 @@ public final class KubernetesSource: Sendable {
         state.withLock { $0.status.isSynced }
     }
 
-    /// Every object, with a number that changes whenever they do.
-    public func current() -> (generation: Int, objects: [RegistryObject]) {
-        state.withLock { ($0.generation, $0.registry.objects) }
+    /// Every object by namespace (the registry's own arrays, shared), with a number that changes whenever they do.
+    public func current() -> (generation: Int, namespaces: [String: NamespaceObjects]) {
+        state.withLock { ($0.generation, $0.registry.namespaces) }
     }
 
     /// What changed since the last call (everything the first time, and after a collection is listed again), with
     /// the objects of every namespace it names (`nil` with `.everything`: read them all with `current()`).
-    public func takeChanges() -> (generation: Int, change: RegistryChange, objects: [String: [RegistryObject]]?) {
+    public func takeChanges() -> (generation: Int, change: RegistryChange, namespaces: [String: NamespaceObjects]?) {
         state.withLock { state in
             let change = state.registry.takeChanges()
             guard case .namespaces(let namespaces) = change else { return (state.generation, change, nil) }
-            var objects: [String: [RegistryObject]] = [:]
-            for namespace in namespaces {
-                objects[namespace] = state.registry.objects(inNamespace: namespace)
-            }
-            return (state.generation, change, objects)
+            return (state.generation, change, Self.objects(inNamespaces: namespaces, of: state.registry))
         }
     }
 
-    /// The objects of each namespace in `namespaces`.
-    public func objects(inNamespaces namespaces: some Sequence<String>) -> [String: [RegistryObject]] {
-        state.withLock { state in
-            var objects: [String: [RegistryObject]] = [:]
-            for namespace in namespaces {
-                objects[namespace] = state.registry.objects(inNamespace: namespace)
-            }
-            return objects
+    /// The objects of each namespace in `namespaces` (empty where the API has none).
+    public func objects(inNamespaces namespaces: some Sequence<String>) -> [String: NamespaceObjects] {
+        state.withLock { Self.objects(inNamespaces: namespaces, of: $0.registry) }
+    }
+
+    private static func objects(inNamespaces namespaces: some Sequence<String>, of registry: KubernetesRegistry)
+        -> [String: NamespaceObjects]
+    {
+        var objects: [String: NamespaceObjects] = [:]
+        for namespace in namespaces {
+            objects[namespace] = registry.objects(inNamespace: namespace)
         }
+        return objects
     }
 
     // MARK: - From the watchers

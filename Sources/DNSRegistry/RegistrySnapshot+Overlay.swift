@@ -13,10 +13,7 @@ extension RegistrySnapshot {
                 byNamespace[namespace, default: []].append(object)
             }
         }
-        var result = self
-        for (namespace, group) in byNamespace {
-            result.replace(namespace: namespace, with: Self.overlay(namespace: namespace, base: self, with: group))
-        }
+        var result = overlaid(with: byNamespace.mapValues { NamespaceObjects(objects: $0) })
         if !zones.isEmpty {
             let origins = Set(zones.map(\.origin))
             result.replaceStaticZones(
@@ -27,14 +24,26 @@ extension RegistrySnapshot {
         return result
     }
 
-    /// The objects of `namespace` in `base` with `overlay` (objects of that namespace from another source) laid over
-    /// them, as `overlaid(with:)` does for the whole snapshot.
+    /// This snapshot with another source's objects, by namespace, laid over it (as `overlaid(with:)` above). A
+    /// namespace this snapshot does not hold takes the other source's `NamespaceObjects` as they are: their arrays
+    /// are shared, not copied.
+    public func overlaid(with namespaces: [String: NamespaceObjects]) -> RegistrySnapshot {
+        var result = self
+        for (namespace, objects) in namespaces {
+            result.replace(namespace: namespace, with: Self.overlay(namespace: namespace, base: self, with: objects))
+        }
+        return result
+    }
+
+    /// The objects of `namespace` in `base` with `overlay` (the objects of that namespace from another source) laid
+    /// over them, as `overlaid(with:)` does for the whole snapshot. Either side alone is returned as it is.
     public static func overlay(
-        namespace: String, base: RegistrySnapshot, with overlay: [RegistryObject]
+        namespace: String, base: RegistrySnapshot, with overlay: NamespaceObjects?
     ) -> NamespaceObjects {
-        let own = base.objects(in: namespace)?.objects(namespace: namespace) ?? []
-        guard !overlay.isEmpty else { return NamespaceObjects(objects: own) }
-        let replaced = Set(overlay.map(\.key))
-        return NamespaceObjects(objects: own.filter { !replaced.contains($0.key) } + overlay)
+        let own = base.objects(in: namespace)
+        guard let overlay, !overlay.isEmpty else { return own ?? NamespaceObjects() }
+        guard let own else { return overlay }
+        let kept = own.objects(namespace: namespace).filter { overlay.objects(declaredAs: $0.key).isEmpty }
+        return NamespaceObjects(objects: kept + overlay.objects(namespace: namespace))
     }
 }

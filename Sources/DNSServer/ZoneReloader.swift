@@ -113,11 +113,11 @@ final class ZoneReloader {
                         namespace: namespace,
                         with: RegistrySnapshot.overlay(
                             namespace: namespace, base: manifests,
-                            with: apiObjects[namespace] ?? others[namespace] ?? []))
+                            with: apiObjects[namespace] ?? others[namespace]))
                 }
                 changed?.formUnion(namespaces.union(manifestChanges))
             } else if manifestsChanged || apiChanged || changed == nil {
-                let fresh = scan.snapshot.overlaid(with: kubernetes.current().objects)
+                let fresh = scan.snapshot.overlaid(with: kubernetes.current().namespaces)
                 changed = changed.map { _ in fresh.changedNamespaces(from: merged) }
                 manifests = scan.snapshot
                 manifestChange = .none

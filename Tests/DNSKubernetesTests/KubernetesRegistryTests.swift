@@ -52,6 +52,7 @@ struct KubernetesRegistryTests {
         #expect(kinds[1] == .externalName("b.example.com."))
         #expect(kinds[2] == .clusterIP([IPAddress("10.109.206.0")!]))
         #expect(kinds[4] == nil)
+        #expect(registry.count(of: .services) == 11)
         // The bookmarks move the resume point.
         #expect(registry.resourceVersions[.services] == "329")
     }
@@ -157,5 +158,47 @@ struct KubernetesRegistryTests {
         try whole.applyList(good, of: .services)
         #expect(
             registry.snapshot.services == whole.snapshot.services.filter { $0.name != "ext-db" })
+    }
+
+    static func servicePage(_ services: [(name: String, ip: String)], continue token: String?) -> [UInt8] {
+        let items = services.map {
+            #"{"metadata":{"name":"\#($0.name)","namespace":"prod"},"spec":{"clusterIP":"\#($0.ip)"}}"#
+        }
+        let more = token.map { #","continue":"\#($0)""# } ?? ""
+        return Array(
+            #"{"kind":"ServiceList","apiVersion":"v1","metadata":{"resourceVersion":"9"\#(more)},"items":[\#(items.joined(separator: ","))]}"#
+                .utf8)
+    }
+
+    @Test func anObjectListedTwiceIsTakenFromItsLaterListing() throws {
+        var registry = KubernetesRegistry(resources: [.services])
+        _ = try registry.applyListPage(
+            Self.servicePage([("web", "10.0.0.1"), ("db", "10.0.0.2")], continue: "2"), of: .services, isFirst: true)
+        _ = try registry.applyListPage(
+            Self.servicePage([("web", "10.0.0.3")], continue: nil), of: .services, isFirst: false)
+        #expect(registry.count(of: .services) == 2)
+        #expect(registry.snapshot.service(namespace: "prod", name: "web")?.kind == .clusterIP([IPAddress("10.0.0.3")!]))
+    }
+
+    /// The snapshot shares the registry's arrays; an event rewrites those of its namespace and kind only.
+    @Test func anEventRewritesOnlyItsNamespace() throws {
+        var registry = try Self.listedRegistry()
+        let snapshot = registry.snapshot
+        #expect(registry.takeChanges() == .everything)
+        func storage(_ objects: NamespaceObjects?) -> UnsafeRawPointer? {
+            objects?.services.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        }
+        #expect(storage(snapshot.objects(in: "prod")) == storage(registry.namespaces["prod"]))
+        let line =
+            #"{"type":"ADDED","object":{"kind":"Service","apiVersion":"v1","metadata":{"name":"new","namespace":"prod","resourceVersion":"999"},"spec":{"clusterIP":"10.96.9.9"}}}"#
+        #expect(registry.apply(line: Array(line.utf8), of: .services) == .changed)
+        #expect(registry.takeChanges() == .namespaces(["prod"]))
+        #expect(registry.count(of: .services) == 12)
+        #expect(storage(snapshot.objects(in: "prod")) != storage(registry.namespaces["prod"]))
+        #expect(
+            storage(snapshot.objects(in: "kube-system"))
+                == storage(registry.namespaces["kube-system"]))
+        #expect(snapshot.service(namespace: "prod", name: "new") == nil)
+        #expect(registry.snapshot.service(namespace: "prod", name: "new") != nil)
     }
 }

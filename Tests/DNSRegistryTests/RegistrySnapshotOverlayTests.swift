@@ -29,4 +29,25 @@ struct RegistrySnapshotOverlayTests {
                     .namespace("empty"),
                 ] + api))
     }
+
+    @Test func anOverlayByNamespaceIsTheSameAndSharesTheNamespacesOnlyItHolds() {
+        let manifests = RegistrySnapshot(objects: [
+            Self.service("a", "shared", "10.0.0.1"), Self.service("a", "static", "10.0.0.2"), .namespace("b"),
+        ])
+        let api = [
+            Self.service("a", "shared", "10.0.0.9"), Self.service("b", "x", "10.0.0.3"),
+            Self.service("c", "new", "10.0.0.4"), .namespace("c"),
+        ]
+        var byNamespace: [String: NamespaceObjects] = [:]
+        for namespace in ["a", "b", "c"] {
+            byNamespace[namespace] = NamespaceObjects(objects: api.filter { $0.namespace == namespace })
+        }
+        byNamespace["gone"] = NamespaceObjects()
+        let merged = manifests.overlaid(with: byNamespace)
+        #expect(merged == manifests.overlaid(with: api))
+        #expect(merged.namespaces == ["a", "b", "c"])
+        #expect(merged.objects(in: "c")?.isDeclared == true)
+        let taken = merged.objects(in: "c")!.services.withUnsafeBufferPointer { $0.baseAddress }
+        #expect(taken == byNamespace["c"]!.services.withUnsafeBufferPointer { $0.baseAddress })
+    }
 }
