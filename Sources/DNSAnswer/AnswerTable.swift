@@ -23,7 +23,7 @@ public final class AnswerTable: @unchecked Sendable {
         var pointerPatchOffsets: [Int]
     }
 
-    /// 16 bytes: a table holds one per name.
+    /// 16 bytes (a test holds it to that): a table holds one per name.
     struct Node {
         var keyStart: UInt32
         var hash: UInt32
@@ -32,13 +32,13 @@ public final class AnswerTable: @unchecked Sendable {
         var authority: UInt8
         var answersCount: UInt8
         /// An alias: its first answer is the CNAME, used for every type without an answer of its own. Otherwise a
-        /// type without an answer is NODATA, and ANY at a name with one answer is that answer's records
-        /// (`answersANYAlone`).
+        /// type without an answer is NODATA, and ANY at a name with one answer is that answer's answer records
+        /// (`answerLocation(node:type:)`).
         var isAlias: Bool
     }
 
     /// Finished answer sections. Compression pointers inside point into the question, which starts at offset 12 and
-    /// has exactly the key's length, so the bytes are valid after any question with the same lowercased name.
+    /// is the node's name, so the bytes are valid after any question with the same lowercased name.
     struct CompiledAnswer {
         var type: UInt16
         var answerCount: UInt16
@@ -236,7 +236,7 @@ public final class AnswerTable: @unchecked Sendable {
     }
 
     /// The answer for `type` at `node`: its own, the alias's CNAME, the only answer for ANY, or `nil` for NODATA.
-    /// For ANY, the caller writes only the answer records of an answer of another type (`answersANYAlone`).
+    /// For ANY, the caller writes only the answer records of an answer of another type.
     @inline(__always)
     func answerLocation(node location: Location, type: UInt16) -> Location? {
         let view = views[location.part]

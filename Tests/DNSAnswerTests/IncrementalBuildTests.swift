@@ -43,6 +43,13 @@ import DNSTestKit
         #expect(sawPartialBuild)
     }
 
+    /// The table holds one node per name and about one answer entry per name: their size is most of its memory
+    /// after the answer bytes (bench/RESULTS.md), so a field added to either should be a decision.
+    @Test func nodesAndAnswerEntriesKeepTheirSize() {
+        #expect(MemoryLayout<AnswerTable.Node>.stride == 16)
+        #expect(MemoryLayout<AnswerTable.CompiledAnswer>.stride == 24)
+    }
+
     @Test(arguments: [1, 2, 3])
     func concurrentCompilationGivesTheTableOfOneThread(seed: UInt64) throws {
         var cluster = RandomCluster(seed: seed)
