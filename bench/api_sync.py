@@ -141,8 +141,11 @@ def main():
 
     _, cluster, endpoint_count = generate.build_cluster(args.services, 1)
     services, slices = api_objects(cluster)
+    namespaces = [{"metadata": {"name": name, "resourceVersion": "99"}}
+                  for name in sorted({service["metadata"]["namespace"] for service in services})]
     lists = {"/api/v1/services": pages("ServiceList", "v1", services),
-             "/apis/discovery.k8s.io/v1/endpointslices": pages("EndpointSliceList", "discovery.k8s.io/v1", slices)}
+             "/apis/discovery.k8s.io/v1/endpointslices": pages("EndpointSliceList", "discovery.k8s.io/v1", slices),
+             "/api/v1/namespaces": pages("NamespaceList", "v1", namespaces)}
     late = {"type": "ADDED", "object": {
         "kind": "Service", "apiVersion": "v1",
         "metadata": {"name": LATE["name"], "namespace": LATE["namespace"], "resourceVersion": "1000001"},

@@ -41,8 +41,19 @@ public struct KubernetesRegistry: Sendable {
         self.resources = resources
     }
 
-    /// True once every collection has been listed: until then cluster names are SERVFAIL and `/ready` is 503.
+    /// True once every collection has been listed (or, for a dispensable one, refused): until then cluster names are
+    /// SERVFAIL and `/ready` is 503.
     public var isSynced: Bool { listed == resources }
+
+    /// The server forbids listing `resource`, which `WatchedResource.isDispensable` allows to do without: it counts as
+    /// listed, with the objects it had (none, unless an earlier list was allowed). Returns whether that was news.
+    @discardableResult
+    public mutating func forbidden(_ resource: WatchedResource) -> Bool {
+        guard resource.isDispensable, !listed.contains(resource) else { return false }
+        listed.insert(resource)
+        pendingChange = .everything
+        return true
+    }
 
     /// Replaces `resource`'s objects with the list in `body`, a whole list in one response. Items DNS cannot use are
     /// skipped and returned as reasons, never fatal.

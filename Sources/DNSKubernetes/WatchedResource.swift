@@ -32,6 +32,13 @@ public enum WatchedResource: String, Sendable, CaseIterable, Hashable {
         }
     }
 
+    /// Whether the answers can be served without this collection when the server forbids listing it (403): Namespace
+    /// objects only make a namespace without other objects exist (NODATA instead of NXDOMAIN), so a cluster whose RBAC
+    /// predates their watch keeps its DNS, with an error in the log, rather than SERVFAIL for every cluster name.
+    public var isDispensable: Bool {
+        self == .namespaces
+    }
+
     /// True when `object` is of this collection's kind (a converted legacy Endpoints object is not an EndpointSlice).
     func holds(_ object: RegistryObject) -> Bool {
         switch (self, object) {

@@ -190,6 +190,23 @@ public final class KubernetesSource: Sendable {
         logger.notice("the \(resource.rawValue) watch's resourceVersion expired: listing again")
     }
 
+    /// The server refused to list a dispensable collection (403): answer without it. True the first time.
+    @discardableResult
+    func forbidden(_ resource: WatchedResource) -> Bool {
+        let news = state.withLock { state in
+            guard state.registry.forbidden(resource) else { return false }
+            state.generation += 1
+            state.status.isSynced = state.registry.isSynced
+            return true
+        }
+        guard news else { return false }
+        logger.error(
+            "Kubernetes API: listing \(resource.rawValue) is forbidden (403); answering without them: a namespace with no services, slices or pods is NXDOMAIN. Grant list and watch on \(resource.rawValue) (deploy/clusterrole.yaml)"
+        )
+        onChange()
+        return true
+    }
+
     func failed(_ resource: WatchedResource, error: APIError, retryingAfter wait: Duration) {
         let (synced, staleFor) = state.withLock { state in
             let now = ContinuousClock.now

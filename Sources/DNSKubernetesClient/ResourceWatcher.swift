@@ -97,6 +97,13 @@ final class ResourceWatcher: Sendable {
                 if case .status(_, let status?) = error, let seconds = status.retryAfterSeconds, seconds > 0 {
                     wait = .seconds(seconds)
                 }
+                if case .status(403, _) = error, resource.isDispensable {
+                    // Answered without it (logged once by `forbidden`, not a failure that makes the data stale); the
+                    // list is tried again after each back-off, in case RBAC changes.
+                    source.forbidden(resource)
+                    pause(wait)
+                    continue
+                }
                 source.failed(resource, error: error, retryingAfter: wait)
                 pause(wait)
             }

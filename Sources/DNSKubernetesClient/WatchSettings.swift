@@ -22,8 +22,11 @@ public struct WatchSettings: Sendable {
         self.resources = resources
     }
 
-    /// Services and EndpointSlices, and Pods when pod records are verified (`--pods verified`), as CoreDNS watches.
+    /// Services, EndpointSlices and Namespaces, and Pods when pod records are verified (`--pods verified`), as
+    /// CoreDNS watches (a namespace that exists has `ns.svc` and `ns.pod` names even without services).
     public static func forCluster(watchingPods: Bool) -> WatchSettings {
-        WatchSettings(resources: watchingPods ? [.services, .endpointSlices, .pods] : [.services, .endpointSlices])
+        WatchSettings(
+            resources: watchingPods
+                ? [.services, .endpointSlices, .namespaces, .pods] : [.services, .endpointSlices, .namespaces])
     }
 }

@@ -38,8 +38,8 @@ public final class FakeKubeCluster: Sendable {
     public let script: Locked<Script>
     public let server: FakeKubeAPIServer
 
-    /// Serves the recorded lists (services, EndpointSlices and active pods at resourceVersion 274); with `tls`,
-    /// over TLS.
+    /// Serves the recorded lists (services, EndpointSlices, namespaces and active pods at resourceVersion 274); with
+    /// `tls`, over TLS.
     public init(tls: TLSContext?) throws {
         var script = Script()
         script.lists["/api/v1/services"] = [.json(try TestFixtures.bytes("kube-api/list/services.json"))]
@@ -47,6 +47,7 @@ public final class FakeKubeCluster: Sendable {
             .json(try TestFixtures.bytes("kube-api/list/endpointslices.json"))
         ]
         script.lists["/api/v1/pods"] = [.json(try TestFixtures.bytes("kube-api/list/pods-active.json"))]
+        script.lists["/api/v1/namespaces"] = [.json(try TestFixtures.bytes("kube-api/list/namespaces.json"))]
         let shared = Locked(script)
         self.script = shared
         let unauthorized = try TestFixtures.bytes("kube-api/errors/401-bad-token.json")

@@ -13,7 +13,8 @@ import Testing
 /// per-namespace view must agree with its whole view.
 @Suite(.timeLimit(.minutes(2)))
 struct IncrementalAPIReloadTests {
-    static let namespaces = ["default", "kube-system", "a", "b", "c"]
+    /// "d" only ever holds its Namespace object.
+    static let namespaces = ["default", "kube-system", "a", "b", "c", "d"]
 
     @Test(arguments: [21, 22, 23] as [UInt64])
     func randomWatchEventsGiveTheTableOfAFullBuild(seed: UInt64) throws {
@@ -45,6 +46,7 @@ struct IncrementalAPIReloadTests {
         _ = try source.applyListPage(Self.list("ServiceList", "v1"), of: .services, isFirst: true)
         _ = try source.applyListPage(
             Self.list("EndpointSliceList", "discovery.k8s.io/v1"), of: .endpointSlices, isFirst: true)
+        _ = try source.applyListPage(Self.list("NamespaceList", "v1"), of: .namespaces, isFirst: true)
 
         var builds = 0
         for step in 0..<60 {
@@ -71,12 +73,18 @@ struct IncrementalAPIReloadTests {
         Array(#"{"kind":"\#(kind)","apiVersion":"\#(apiVersion)","metadata":{"resourceVersion":"1"},"items":[]}"#.utf8)
     }
 
-    /// An ADDED, MODIFIED or DELETED event for a service or a slice of one of a few names per namespace: ClusterIP,
-    /// headless (with a slice), or an ExternalName into another namespace.
+    /// An ADDED, MODIFIED or DELETED event for a service or a slice of one of a few names per namespace (ClusterIP,
+    /// headless with a slice, or an ExternalName into another namespace), or for a Namespace object.
     static func event(random: inout SplitMix64) -> ([UInt8], WatchedResource) {
-        let namespace = namespaces[Int(random.next() % UInt64(namespaces.count))]
-        let name = "svc\(random.next() % 3)"
         let type = ["ADDED", "MODIFIED", "MODIFIED", "DELETED"][Int(random.next() % 4)]
+        if random.next() % 5 == 0 {
+            let name = namespaces[Int(random.next() % UInt64(namespaces.count))]
+            let object =
+                #"{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"\#(name)","resourceVersion":"\#(random.next() % 1000)"}}"#
+            return (Array(#"{"type":"\#(type)","object":\#(object)}"#.utf8), .namespaces)
+        }
+        let namespace = namespaces[Int(random.next() % 5)]
+        let name = "svc\(random.next() % 3)"
         let metadata = #""metadata":{"name":"\#(name)","namespace":"\#(namespace)","resourceVersion":"\#(random.next() % 1000)"}"#
         if random.next() % 3 == 0 {
             let slice =

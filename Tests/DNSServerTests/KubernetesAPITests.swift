@@ -59,6 +59,46 @@ struct KubernetesAPITests {
             ])
     }
 
+    /// CoreDNS watches Namespaces too: a namespace that exists has its `svc` and `pod` names (NODATA, and `insecure`
+    /// pod records) even without a service. The recorded cluster's kube-public and kube-node-lease have none.
+    @Test func aNamespaceWithoutServicesExists() throws {
+        let cluster = try FakeKubeCluster(tls: TestFixtures.serverTLS())
+        defer { cluster.stop() }
+        let running = try RunningServer(files: [:], kubernetes: Self.configuration(cluster), readsZones: false)
+        defer { running.stop() }
+        let client = running.client()
+        #expect(try running.eventually { try client.query(Self.web, .a).answers.count == 1 })
+
+        let bare = try client.query("kube-public.svc.cluster.local", .a)
+        #expect(bare.header.responseCode == .noError)
+        #expect(bare.header.isAuthoritative && bare.answers.isEmpty)
+        let pod = try client.query("10-244-7-9.kube-node-lease.pod.cluster.local", .a)
+        #expect(pod.answers.map(\.data) == [.a(IPv4Address("10.244.7.9")!)])
+        #expect(try client.query("missing.svc.cluster.local", .a).header.responseCode == .nxDomain)
+        #expect(try running.get(.metrics).body.contains(#"clusterdns_kubernetes_objects{resource="namespaces"} 5"#))
+    }
+
+    /// A ClusterRole that predates the namespace watch must not take DNS down: a 403 on the namespaces list is logged
+    /// once, and everything else is served (a namespace without objects is NXDOMAIN then).
+    @Test func forbiddenNamespacesAreLoggedAndDoNotBlockTheSync() throws {
+        let cluster = try FakeKubeCluster(tls: TestFixtures.serverTLS())
+        defer { cluster.stop() }
+        let forbidden = try TestFixtures.bytes("kube-api/errors/403-create-in-terminating-namespace.json")
+        cluster.script.withLock { $0.lists["/api/v1/namespaces"] = [.json(forbidden, status: 403)] }
+        let running = try RunningServer(files: [:], kubernetes: Self.configuration(cluster), readsZones: false)
+        defer { running.stop() }
+        let client = running.client()
+
+        #expect(try running.eventually { try client.query(Self.web, .a).answers.map(\.data) == [Self.webAddress] })
+        #expect(try running.get(.ready).status == 200)
+        #expect(try client.query("kube-public.svc.cluster.local", .a).header.responseCode == .nxDomain)
+        #expect(running.logs.waitFor("listing namespaces is forbidden (403)") != nil)
+        // Tried again after each back-off, without a log line or a failure count each time.
+        #expect(running.eventually { cluster.requests("/api/v1/namespaces", watch: false).count >= 3 })
+        #expect(running.logs.all.filter { $0.contains("forbidden") }.count == 1)
+        #expect(try running.get(.metrics).body.contains("clusterdns_kubernetes_synced 1"))
+    }
+
     @Test func aWatchEventIsAnsweredWithoutARestart() throws {
         let cluster = try FakeKubeCluster(tls: TestFixtures.serverTLS())
         defer { cluster.stop() }
