@@ -54,7 +54,7 @@ public final class AnswerTableBuilder {
     /// What the last build did, for the log.
     public struct Statistics: Sendable, Equatable {
         public var namespaces = 0
-        /// Namespaces compiled (the rest were copied).
+        /// Namespaces compiled (the rest were shared with the previous table).
         public var compiledNamespaces = 0
         public var sharedPointerNames = 0
         public var wasFull = false
