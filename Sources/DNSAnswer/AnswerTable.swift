@@ -123,19 +123,27 @@ public final class AnswerTable: @unchecked Sendable {
         nameCount = parts.reduce(0) { $0 + ($1?.nodes.count ?? 0) }
         let capacity = AnswerTable.slotCapacity(for: nameCount)
         slots = .allocate(capacity: capacity)
-        if let previous, previous.slots.count == capacity {
-            _ = slots.initialize(from: previous.slots)
-            for number in replaced.sorted() where number < previous.parts.count {
-                guard let old = previous.parts[number] else { continue }
-                for index in old.nodes.indices {
-                    removeSlot(part: number, index: index, hash: old.nodes[index].hash, views: previous.views)
-                }
-            }
-            for number in replaced.sorted() { insertSlots(of: number) }
-        } else {
-            slots.initialize(repeating: 0)
-            for number in parts.indices { insertSlots(of: number) }
+        if let previous, previous.slots.count == capacity, patchIndex(of: previous, replaced: replaced) {
+            return
         }
+        slots.initialize(repeating: 0)
+        for number in parts.indices { insertSlots(of: number) }
+    }
+
+    /// The previous index with the `replaced` parts' entries taken out and their new ones put in; false (the slots
+    /// then hold garbage) when an entry that must be there is missing, which would be a bug: the caller indexes every
+    /// part from scratch rather than serve from a broken index or stop.
+    private func patchIndex(of previous: AnswerTable, replaced: Set<Int>) -> Bool {
+        _ = slots.initialize(from: previous.slots)
+        for number in replaced.sorted() where number < previous.parts.count {
+            guard let old = previous.parts[number] else { continue }
+            for index in old.nodes.indices {
+                guard removeSlot(part: number, index: index, hash: old.nodes[index].hash, views: previous.views)
+                else { return false }
+            }
+        }
+        for number in replaced.sorted() { insertSlots(of: number) }
+        return true
     }
 
     deinit {
@@ -164,13 +172,15 @@ public final class AnswerTable: @unchecked Sendable {
 
     /// Removes one node's entry and shifts the entries after it back into the gap, so no probe sequence is broken
     /// (deletion without tombstones for linear probing). `views` resolves the entries present now.
-    private func removeSlot(part: Int, index: Int, hash: UInt32, views: UnsafeMutableBufferPointer<PartView>) {
+    private func removeSlot(
+        part: Int, index: Int, hash: UInt32, views: UnsafeMutableBufferPointer<PartView>
+    ) -> Bool {
         let mask = slots.count - 1
         let entry = UInt64(part + 1) << 32 | UInt64(index)
         var hole = Int(hash) & mask
         while slots[hole] != entry {
-            // Every node of a replaced part is in the index: an empty slot here would mean a corrupt index.
-            precondition(slots[hole] != 0, "answer index lost an entry")
+            // Every node of a replaced part is in the index: an empty slot here means it is not.
+            if slots[hole] == 0 { return false }
             hole = (hole + 1) & mask
         }
         var next = hole
@@ -188,6 +198,7 @@ public final class AnswerTable: @unchecked Sendable {
             }
         }
         slots[hole] = 0
+        return true
     }
 
     /// FNV-1a over the lowercased wire name: cheap, and good enough for DNS names behind a sparse table.
