@@ -149,7 +149,6 @@ public final class AnswerTableBuilder {
 
     // MARK: - Compiling parts
 
-
     /// Compiles `namespaces` in groups on every core: parts are independent of each other, and a full build is a
     /// third of the start. A group has its own resolver (`resolver` is the first group's); `shared` is only read.
     private func compileConcurrently(

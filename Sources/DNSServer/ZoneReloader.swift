@@ -72,8 +72,10 @@ final class ZoneReloader {
     func reload() throws -> AnswerTable? {
         let scan: ManifestScan
         do {
-            scan = try directory?.scan() ?? ManifestScan(
-                changed: false, snapshot: .empty, errors: [], files: 0, parsedFiles: 0)
+            scan =
+                try directory?.scan()
+                ?? ManifestScan(
+                    changed: false, snapshot: .empty, errors: [], files: 0, parsedFiles: 0)
         } catch {
             statistics.reloadErrors += 1
             throw error

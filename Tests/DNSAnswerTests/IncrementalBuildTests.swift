@@ -1,8 +1,9 @@
-@testable import DNSAnswer
 import DNSRegistry
+import DNSTestKit
 import DNSWire
 import Testing
-import DNSTestKit
+
+@testable import DNSAnswer
 
 /// `AnswerTableBuilder` must give, after any sequence of changes, a table that answers exactly as a build from scratch
 /// does: the same names with the same answer bytes, the same authorities, and an index that finds every name.
@@ -113,7 +114,8 @@ import DNSTestKit
         let table = builder.build(from: snapshot, configuration: configuration, serial: 2, changed: ["c"])
         #expect(!builder.statistics.wasFull)
         #expect(builder.statistics.compiledNamespaces < builder.statistics.namespaces)
-        #expect(table.differences(from: AnswerTable.build(from: snapshot, configuration: configuration, serial: 2)).isEmpty)
+        #expect(
+            table.differences(from: AnswerTable.build(from: snapshot, configuration: configuration, serial: 2)).isEmpty)
         // Only the apex, the shared PTR names and namespace c are new objects; every other part is the same one.
         var kept = 0
         for (before, after) in zip(first.parts, table.parts) {
@@ -169,7 +171,8 @@ struct RandomCluster {
             switch random.next() % 10 {
             case 0:
                 // Delete whatever lives under this name.
-                for key in manifests.keys where key.hasSuffix(" \(namespace)/\(name)") || key.hasSuffix(" \(namespace)/\(name)-1") {
+                for key in manifests.keys
+                where key.hasSuffix(" \(namespace)/\(name)") || key.hasSuffix(" \(namespace)/\(name)-1") {
                     try set(key, nil)
                 }
             case 1:
@@ -206,7 +209,8 @@ struct RandomCluster {
         var endpoints = ""
         for index in 0..<(1 + random.next() % 3) {
             let hostname = chance(50) ? ", hostname: \(name)-\(index)" : ""
-            endpoints += "- {addresses: [10.0.0.\(random.next() % 12)]\(hostname), conditions: {ready: \(chance(85))}}\n"
+            endpoints +=
+                "- {addresses: [10.0.0.\(random.next() % 12)]\(hostname), conditions: {ready: \(chance(85))}}\n"
         }
         return "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
             + "metadata: {name: \(name)-1, namespace: \(namespace), labels: {kubernetes.io/service-name: \(name)}}\n"

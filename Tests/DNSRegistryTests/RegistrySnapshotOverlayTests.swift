@@ -24,10 +24,11 @@ struct RegistrySnapshotOverlayTests {
         // The same as building the merged list from scratch.
         #expect(
             merged
-                == RegistrySnapshot(objects: [
-                    Self.service("a", "static", "10.0.0.2"), Self.service("b", "other", "10.0.0.3"),
-                    .namespace("empty"),
-                ] + api))
+                == RegistrySnapshot(
+                    objects: [
+                        Self.service("a", "static", "10.0.0.2"), Self.service("b", "other", "10.0.0.3"),
+                        .namespace("empty"),
+                    ] + api))
     }
 
     @Test func anOverlayByNamespaceIsTheSameAndSharesTheNamespacesOnlyItHolds() {

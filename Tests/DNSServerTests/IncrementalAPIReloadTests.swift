@@ -36,7 +36,8 @@ struct IncrementalAPIReloadTests {
             """)
         var random = SplitMix64(seed: seed)
         let configuration = AnswerConfiguration(zones: ["cluster.local."], ttl: 5)
-        let client = try APIClient(access: ClusterAccess(server: APIServerURL(isTLS: false, host: "127.0.0.1", port: 9)))
+        let client = try APIClient(
+            access: ClusterAccess(server: APIServerURL(isTLS: false, host: "127.0.0.1", port: 9)))
         // Never started: the test plays the watchers.
         let source = KubernetesSource(
             client: client, settings: WatchSettings.forCluster(watchingPods: false), logger: Logger(label: "test")
@@ -85,7 +86,8 @@ struct IncrementalAPIReloadTests {
         }
         let namespace = namespaces[Int(random.next() % 5)]
         let name = "svc\(random.next() % 3)"
-        let metadata = #""metadata":{"name":"\#(name)","namespace":"\#(namespace)","resourceVersion":"\#(random.next() % 1000)"}"#
+        let metadata =
+            #""metadata":{"name":"\#(name)","namespace":"\#(namespace)","resourceVersion":"\#(random.next() % 1000)"}"#
         if random.next() % 3 == 0 {
             let slice =
                 #"{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1","metadata":{"name":"\#(name)-x","namespace":"\#(namespace)","labels":{"kubernetes.io/service-name":"\#(name)"}},"addressType":"IPv4","ports":[{"name":"http","port":8080,"protocol":"TCP"}],"endpoints":[{"addresses":["10.2.0.\#(random.next() % 6)"],"hostname":"h\#(random.next() % 2)"}]}"#
