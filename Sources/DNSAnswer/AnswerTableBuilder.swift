@@ -46,8 +46,6 @@ public final class AnswerTableBuilder {
         var part: AnswerPart
         var dependencies: Set<String> = []
         var dependsOnEverything = false
-        /// Lowercased wire form of every PTR name the namespace has, shared ones included.
-        var pointerNames: [[UInt8]] = []
         var sharedPointers: [[UInt8]: SharedPointers] = [:]
     }
 
@@ -190,13 +188,11 @@ public final class AnswerTableBuilder {
         let collection = resolver.collect(namespace: namespace)
         var compiler = AnswerTable.Compiler(
             collection: collection, ttl: resolver.configuration.ttl, ourZones: resolver.ourZones, resolver: resolver)
-        var pointerNames: [[UInt8]] = []
         var sharedPointers: [[UInt8]: SharedPointers] = [:]
         for index in collection.nodes.indices {
             let node = collection.nodes[index]
             if resolver.isReverse(authority: node.authority) {
                 let key = collection.order[index].wire
-                pointerNames.append(key)
                 if shared[key] != nil {
                     sharedPointers[key] = SharedPointers(authority: node.authority, records: node.records(.ptr))
                     continue
@@ -207,8 +203,7 @@ public final class AnswerTableBuilder {
         compiler.releaseCollection()
         return CompiledPart(
             part: AnswerPart(taking: &compiler), dependencies: resolver.dependencies,
-            dependsOnEverything: resolver.dependsOnEverything, pointerNames: pointerNames,
-            sharedPointers: sharedPointers)
+            dependsOnEverything: resolver.dependsOnEverything, sharedPointers: sharedPointers)
     }
 
     private func compileApex(resolver: NameResolver) -> CompiledPart {
@@ -261,7 +256,10 @@ public final class AnswerTableBuilder {
         }
         for namespace in stale {
             let before = previousPointerNames(of: namespace, in: previous, resolver: resolver)
-            let after = Set(compiled[namespace]?.pointerNames ?? [])
+            let after =
+                compiled[namespace].map {
+                    pointerNames(of: $0.part, sharedPointers: $0.sharedPointers, resolver: resolver)
+                } ?? []
             for key in before where !after.contains(key) {
                 owners[key] = currentOwners(key).filter { $0 != namespace }
             }
@@ -290,7 +288,14 @@ public final class AnswerTableBuilder {
         guard let fragment = fragments[namespace], let previous,
             let part = previous.parts[fragment.partNumber]
         else { return [] }
-        var names = Set(fragment.sharedPointers.keys)
+        return pointerNames(of: part, sharedPointers: fragment.sharedPointers, resolver: resolver)
+    }
+
+    /// Every reverse name a namespace has: those in its part, and the shared ones its part leaves out.
+    private func pointerNames(
+        of part: AnswerPart, sharedPointers: [[UInt8]: SharedPointers], resolver: NameResolver
+    ) -> Set<[UInt8]> {
+        var names = Set(sharedPointers.keys)
         for index in part.nodes.indices where resolver.isReverse(authority: Int(part.nodes[index].authority)) {
             names.insert(part.key(of: index))
         }
