@@ -4,15 +4,7 @@ extension RegistrySnapshot {
     /// This snapshot with `objects` from another source laid over it: an object both declare (same kind, namespace
     /// and name) is taken from `objects`. Only the namespaces `objects` touch are rebuilt.
     public func overlaid(with objects: [RegistryObject]) -> RegistrySnapshot {
-        var byNamespace: [String: [RegistryObject]] = [:]
-        var zones: [ZoneFile] = []
-        for object in objects {
-            if case .staticZone(let zone) = object {
-                zones.append(zone)
-            } else if let namespace = object.namespace {
-                byNamespace[namespace, default: []].append(object)
-            }
-        }
+        let (byNamespace, zones) = Self.grouped(objects)
         var result = overlaid(with: byNamespace.mapValues { NamespaceObjects(objects: $0) })
         if !zones.isEmpty {
             let origins = Set(zones.map(\.origin))

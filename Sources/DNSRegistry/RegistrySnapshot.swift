@@ -17,19 +17,25 @@ public struct RegistrySnapshot: Sendable, Hashable {
     /// Takes the objects as given: resolving two definitions of one object is the source's job
     /// (`ManifestDirectory` keeps the one from the file that sorts last).
     public init(objects: [RegistryObject]) {
-        var grouped: [String: [RegistryObject]] = [:]
+        let (grouped, zones) = Self.grouped(objects)
+        self.staticZones = zones.sortedStably { $0.origin.description < $1.origin.description }
+        for (namespace, objects) in grouped {
+            replace(namespace: namespace, with: NamespaceObjects(objects: objects))
+        }
+    }
+
+    /// `objects` by namespace, and the master files among them.
+    static func grouped(_ objects: [RegistryObject]) -> (byNamespace: [String: [RegistryObject]], zones: [ZoneFile]) {
+        var byNamespace: [String: [RegistryObject]] = [:]
         var zones: [ZoneFile] = []
         for object in objects {
             if case .staticZone(let zone) = object {
                 zones.append(zone)
             } else if let namespace = object.namespace {
-                grouped[namespace, default: []].append(object)
+                byNamespace[namespace, default: []].append(object)
             }
         }
-        self.staticZones = zones.sortedStably { $0.origin.description < $1.origin.description }
-        for (namespace, objects) in grouped {
-            replace(namespace: namespace, with: NamespaceObjects(objects: objects))
-        }
+        return (byNamespace, zones)
     }
 
     /// The empty registry: what a server holds before its first load.
