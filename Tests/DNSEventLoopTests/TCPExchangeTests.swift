@@ -1,3 +1,4 @@
+import DNSTestKit
 import Foundation
 import Glibc
 import Synchronization
@@ -77,18 +78,9 @@ struct TCPExchangeTests {
 
     /// An upstream that announces a 100-byte reply, sends 10 bytes of it and hangs up: a failure, never a reply.
     @Test func aPeerThatSendsHalfAReplyAndClosesFails() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let listening = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(listener, raw, length) == 0 && listen(listener, 1) == 0 && getsockname(listener, raw, &length) == 0
-            }
-        }
-        #expect(listening)
+        let loopback = try LoopbackSocket(type: Int32(SOCK_STREAM.rawValue), listenBacklog: 1)
+        defer { loopback.close() }
+        let listener = loopback.descriptor
         // accept and recv give up after 5 s, so the peer thread always ends.
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -108,7 +100,7 @@ struct TCPExchangeTests {
             served.signal()
         }
         peer.start()
-        let port = UInt16(bigEndian: address.sin_port)
+        let port = loopback.port
         try withLoop(TCPServiceTests.serve("127.0.0.1:0")) { loop in
             let result = try Self.exchange(loop, to: try SocketAddress("127.0.0.1:\(port)"), message: [1, 2, 3])
             #expect(result == .failure(.closed), "\(result)")

@@ -299,26 +299,13 @@ struct KubernetesSourceTests {
 
     @Test func stoppingDoesNotWaitForAServerThatNeverAnswers() throws {
         // A listener that never accepts, its queue already full: the kernel drops further SYNs, so a connect hangs.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(listener, $0, length) == 0 && listen(listener, 0) == 0 && getsockname(listener, $0, &length) == 0
-            }
-        }
-        #expect(bound)
+        let listener = try LoopbackSocket(type: Int32(SOCK_STREAM.rawValue), listenBacklog: 0)
+        defer { listener.close() }
         let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(filler) }
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, length) }
-        }
+        _ = listener.connect(filler)
         let client = try APIClient(
-            access: ClusterAccess(
-                server: APIServerURL(isTLS: false, host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))),
+            access: ClusterAccess(server: APIServerURL(isTLS: false, host: "127.0.0.1", port: listener.port)),
             connectTimeout: .seconds(120))
         let source = KubernetesSource(client: client, settings: KubeFixtures.settings(), logger: LogCapture().logger) {}
         source.start()

@@ -44,19 +44,9 @@ struct CommandLineTests {
 
     @Test func aPortInUseEndsWithOneClearSentence() throws {
         // A socket without SO_REUSEPORT holds the port, so the server cannot share it.
-        let holder = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(holder, raw, length) == 0 && getsockname(holder, raw, &length) == 0
-            }
-        }
-        #expect(bound)
-        let port = UInt16(bigEndian: address.sin_port)
+        let holder = try LoopbackSocket(type: Int32(SOCK_DGRAM.rawValue))
+        defer { holder.close() }
+        let port = holder.port
         let (status, output) = try ServerProcess.runToCompletion([
             "--zones", Self.repositoryRoot + "/zones", "--listen", "127.0.0.1:\(port)", "--threads", "1",
         ])
