@@ -12,6 +12,8 @@ struct ClusterRecords {
     let serial: UInt32
 
     private(set) var collection = RecordCollection()
+    /// The namespace `collect(namespace:)` is reading, unpacked once for all its services.
+    private var namespaceObjects = NamespaceObjects()
 
     init(snapshot: RegistrySnapshot, configuration: AnswerConfiguration, serial: UInt32) {
         self.snapshot = snapshot
@@ -39,6 +41,8 @@ struct ClusterRecords {
         collection = RecordCollection()
         defer { collection = RecordCollection() }
         guard let objects = snapshot.objects(in: namespace) else { return collection }
+        namespaceObjects = objects
+        defer { namespaceObjects = NamespaceObjects() }
         for (index, zone) in configuration.zones.enumerated() {
             addNamespace(namespace, zone: zone, authority: index)
             for service in objects.services {
@@ -83,7 +87,7 @@ struct ClusterRecords {
             collection.ensureExists(try! zone.prepending("pod"), authority: authority, apex: zone)
         }
         // CoreDNS publishes the cluster DNS service's own addresses at ns.dns.<zone>.
-        if let dnsService = snapshot.objects(in: "kube-system")?.services.first(where: { $0.name == "kube-dns" }),
+        if let dnsService = snapshot.service(namespace: "kube-system", name: "kube-dns"),
             case .clusterIP(let addresses) = dnsService.kind
         {
             for address in addresses {
@@ -142,7 +146,7 @@ struct ClusterRecords {
     /// Headless: one address record per published endpoint at the service name and at the endpoint's own name;
     /// a service without a published endpoint does not exist (NXDOMAIN), as CoreDNS answers.
     private mutating func addHeadlessService(_ service: Service, name: Name, zone: Name, authority: Int) {
-        let published = snapshot.publishedEndpoints(of: service)
+        let published = namespaceObjects.publishedEndpoints(of: service)
         guard !published.isEmpty else { return }
         var targetsByPort: [Name: [(target: Name, port: UInt16, address: IPAddress)]] = [:]
         var portOrder: [Name] = []

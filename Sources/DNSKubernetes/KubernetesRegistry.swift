@@ -24,9 +24,12 @@ public struct KubernetesRegistry: Sendable {
 
     public let resources: Set<WatchedResource>
     /// The objects of every collection, by the namespace they count as in (`RegistryChange.namespace(of:)`), one per
-    /// key, in the form a `RegistrySnapshot` holds them: where the manifests declare nothing in a namespace, the
-    /// snapshot shares these arrays, and an event rewrites one namespace's array of one kind.
-    public private(set) var namespaces: [String: NamespaceObjects] = [:]
+    /// key, packed as a `RegistrySnapshot` holds them: where the manifests declare nothing in a namespace, the
+    /// snapshot shares them. Namespaces changed since they were last packed are in `unpacked` instead.
+    private var packed: [String: PackedNamespace] = [:]
+    /// Namespaces that lists or events changed since `packNamespaces()`: a burst of events in one namespace unpacks it
+    /// once, not once per event.
+    private var unpacked: [String: NamespaceObjects] = [:]
     /// Objects held per collection (`count(of:)`).
     private var counts: [WatchedResource: Int] = [:]
     /// What changed since the last `takeChanges()`.
@@ -138,11 +141,13 @@ public struct KubernetesRegistry: Sendable {
             return ListPage(continueToken: token, skipped: page.skipped)
         }
         var count = 0
-        for namespace in Set(namespaces.keys).union(fresh.keys) {
+        for namespace in Set(packed.keys).union(unpacked.keys).union(fresh.keys) {
             update(namespace) { objects in
                 objects.replaceAll(ofKind: resource.kind, with: fresh.removeValue(forKey: namespace) ?? [])
                 count += objects.count(ofKind: resource.kind)
             }
+            // Packed one by one, so that a whole list is never held unpacked.
+            packNamespace(namespace)
         }
         counts[resource] = count
         pendingChange = .everything
@@ -171,7 +176,7 @@ public struct KubernetesRegistry: Sendable {
                 return remove(event.key, of: resource)
             }
             let namespace = RegistryChange.namespace(of: event.key)
-            let previous = namespaces[namespace]?.objects(declaredAs: event.key) ?? []
+            let previous = unpackedObjects(namespace).objects(declaredAs: event.key)
             guard previous != [object] else { return .unchanged }
             if previous.isEmpty { counts[resource, default: 0] += 1 }
             update(namespace) { $0.update(with: object) }
@@ -182,19 +187,43 @@ public struct KubernetesRegistry: Sendable {
 
     private mutating func remove(_ key: RegistryObjectKey, of resource: WatchedResource) -> Outcome {
         let namespace = RegistryChange.namespace(of: key)
-        guard namespaces[namespace]?.objects(declaredAs: key).isEmpty == false else { return .unchanged }
+        guard !unpackedObjects(namespace).objects(declaredAs: key).isEmpty else { return .unchanged }
         update(namespace) { $0.remove(key) }
         counts[resource, default: 0] -= 1
         pendingChange.insert(namespace)
         return .changed
     }
 
-    /// Changes one namespace's objects in place (the registry's copy is the only one unless a snapshot shares it);
-    /// a namespace left empty is dropped.
+    /// Changes one namespace's objects, leaving them unpacked; a namespace left empty is dropped.
     private mutating func update(_ namespace: String, _ change: (inout NamespaceObjects) -> Void) {
-        var objects = namespaces.removeValue(forKey: namespace) ?? NamespaceObjects()
+        var objects = unpackedObjects(namespace)
+        unpacked[namespace] = nil
         change(&objects)
-        if !objects.isEmpty { namespaces[namespace] = objects }
+        if !objects.isEmpty { unpacked[namespace] = objects }
+    }
+
+    /// The objects of `namespace`, unpacked (and kept so until `packNamespaces()`).
+    private mutating func unpackedObjects(_ namespace: String) -> NamespaceObjects {
+        if let objects = unpacked[namespace] { return objects }
+        guard let objects = packed.removeValue(forKey: namespace)?.objects else { return NamespaceObjects() }
+        unpacked[namespace] = objects
+        return objects
+    }
+
+    private mutating func packNamespace(_ namespace: String) {
+        guard let objects = unpacked.removeValue(forKey: namespace) else { return }
+        packed[namespace] = PackedNamespace(objects)
+    }
+
+    /// Packs the namespaces changed since the last call.
+    public mutating func packNamespaces() {
+        for namespace in Array(unpacked.keys) { packNamespace(namespace) }
+    }
+
+    /// The objects of every collection by namespace, packed (`packNamespaces()` first).
+    public mutating func packedNamespaces() -> [String: PackedNamespace] {
+        packNamespaces()
+        return packed
     }
 
     /// What changed since the last call (everything, the first time).
@@ -203,9 +232,10 @@ public struct KubernetesRegistry: Sendable {
         return pendingChange
     }
 
-    /// The objects of every collection that count as in `namespace` (shared, not copied).
-    public func objects(inNamespace namespace: String) -> NamespaceObjects {
-        namespaces[namespace] ?? NamespaceObjects()
+    /// The objects of every collection that count as in `namespace`, packed (shared, not copied).
+    public mutating func packedObjects(inNamespace namespace: String) -> PackedNamespace {
+        packNamespace(namespace)
+        return packed[namespace] ?? PackedNamespace()
     }
 
     /// Applies a line of `resource`'s watch stream; a line that does not decode is skipped.
@@ -218,13 +248,13 @@ public struct KubernetesRegistry: Sendable {
     }
 
     /// Every object of every collection, as the answer builder takes them.
-    public var snapshot: RegistrySnapshot {
-        RegistrySnapshot.empty.overlaid(with: namespaces)
+    public mutating func snapshot() -> RegistrySnapshot {
+        RegistrySnapshot.empty.overlaid(with: packedNamespaces())
     }
 
     /// Every object of every collection, in no particular order.
-    public var objects: [RegistryObject] {
-        namespaces.flatMap { namespace, objects in objects.objects(namespace: namespace) }
+    public mutating func objects() -> [RegistryObject] {
+        packedNamespaces().flatMap { namespace, objects in objects.objects.objects(namespace: namespace) }
     }
 
     /// Objects held for `resource`.

@@ -79,32 +79,34 @@ public final class KubernetesSource: Sendable {
         state.withLock { $0.status.isSynced }
     }
 
-    /// Every object by namespace (the registry's own arrays, shared), with a number that changes whenever they do.
-    public func current() -> (generation: Int, namespaces: [String: NamespaceObjects]) {
-        state.withLock { ($0.generation, $0.registry.namespaces) }
+    /// Every object by namespace (the registry's own, shared), with a number that changes whenever they do.
+    public func current() -> (generation: Int, namespaces: [String: PackedNamespace]) {
+        state.withLock { ($0.generation, $0.registry.packedNamespaces()) }
     }
 
     /// What changed since the last call (everything the first time, and after a collection is listed again), with
     /// the objects of every namespace it names (`nil` with `.everything`: read them all with `current()`).
-    public func takeChanges() -> (generation: Int, change: RegistryChange, namespaces: [String: NamespaceObjects]?) {
+    public func takeChanges() -> (generation: Int, change: RegistryChange, namespaces: [String: PackedNamespace]?) {
         state.withLock { state in
             let change = state.registry.takeChanges()
+            // Also the namespaces events unpacked without changing them.
+            state.registry.packNamespaces()
             guard case .namespaces(let namespaces) = change else { return (state.generation, change, nil) }
-            return (state.generation, change, Self.objects(inNamespaces: namespaces, of: state.registry))
+            return (state.generation, change, Self.objects(inNamespaces: namespaces, of: &state.registry))
         }
     }
 
     /// The objects of each namespace in `namespaces` (empty where the API has none).
-    public func objects(inNamespaces namespaces: some Sequence<String>) -> [String: NamespaceObjects] {
-        state.withLock { Self.objects(inNamespaces: namespaces, of: $0.registry) }
+    public func objects(inNamespaces namespaces: some Sequence<String>) -> [String: PackedNamespace] {
+        state.withLock { Self.objects(inNamespaces: namespaces, of: &$0.registry) }
     }
 
-    private static func objects(inNamespaces namespaces: some Sequence<String>, of registry: KubernetesRegistry)
-        -> [String: NamespaceObjects]
+    private static func objects(inNamespaces namespaces: some Sequence<String>, of registry: inout KubernetesRegistry)
+        -> [String: PackedNamespace]
     {
-        var objects: [String: NamespaceObjects] = [:]
+        var objects: [String: PackedNamespace] = [:]
         for namespace in namespaces {
-            objects[namespace] = registry.objects(inNamespace: namespace)
+            objects[namespace] = registry.packedObjects(inNamespace: namespace)
         }
         return objects
     }

@@ -4,27 +4,22 @@ extension ManifestDirectory {
     /// What one file declares in one merge group, kept between scans so that a change elsewhere can merge the group
     /// again without reading this file.
     ///
-    /// The objects are held in the snapshot's own form: a namespace that only one file declares (the usual layout)
-    /// is put into the snapshot as this very value, its arrays shared rather than copied. Keeping each declaration's
+    /// The objects are held in the snapshot's own form, packed: a namespace that only one file declares (the usual
+    /// layout) is put into the snapshot as this very value, shared rather than copied. Keeping each declaration's
     /// objects in an array of its own, and a sorted copy in the snapshot, had cost about 180 bytes per object.
     struct DeclaredGroup: Sendable {
         /// Every declaration's identity and line, in file order, repeats included: what merging across files and the
         /// duplicate warnings need. A declaration yielding nothing (an FQDN EndpointSlice) still replaces another
-        /// file's definition of the same object. Stored without the namespace, the group's, in 24 bytes a declaration
-        /// where a whole key took 56.
-        private var sites: [Site]
+        /// file's definition of the same object. Stored without the namespace, the group's, and packed: each is its
+        /// kind, its name's length and bytes, and its line as a varint, about 20 bytes where a struct with a `String`
+        /// took 24, plus 48 of heap for a name over 15 bytes (most EndpointSlice names).
+        private var sites: [UInt8]
         /// The namespace of the group's objects; empty for master files.
         private var namespace: String
-        /// The objects, the later of two declarations of one object only (`NamespaceObjects` ignores master files).
-        var objects: NamespaceObjects
+        /// The objects, the later of two declarations of one object only (master files are in `zones`).
+        var objects: PackedNamespace
         /// The master files, for the static-zones group.
         var zones: [ZoneFile]
-
-        private struct Site: Sendable {
-            var name: String
-            var kind: Kind
-            var line: Int32
-        }
 
         /// The kinds `ManifestParser` and `ManifestDirectory` give keys of.
         private enum Kind: UInt8, Sendable, CaseIterable {
@@ -56,55 +51,54 @@ extension ManifestDirectory {
         init(_ declarations: [ManifestParser.Declaration]) {
             let namespace = declarations.lazy.map(\.key.namespace).first { !$0.isEmpty } ?? ""
             self.namespace = namespace
-            sites = declarations.map { declaration in
+            var sites: [UInt8] = []
+            for declaration in declarations {
                 let kind = Kind(declaration.key.kind)
                 assert(declaration.key.namespace == (kind.isNamespaced ? namespace : ""))
-                return Site(name: declaration.key.name, kind: kind, line: Int32(clamping: declaration.line))
+                sites.append(kind.rawValue)
+                var name = declaration.key.name
+                name.withUTF8 { utf8 in
+                    Varint.append(utf8.count, to: &sites)
+                    sites.append(contentsOf: utf8)
+                }
+                Varint.append(max(declaration.line, 0), to: &sites)
             }
+            self.sites = sites.exactlySized()
             var owners: [RegistryObjectKey: [RegistryObject]] = [:]
             for declaration in declarations {
                 owners[declaration.key] = declaration.objects
             }
             // Ordered as `ManifestDirectory.merge` orders the objects of several files, so that one file's group
             // equals what merging it alone gives.
-            let objects = Self.sharingPortLists(owners.keys.sorted().flatMap { owners[$0]! })
-            self.objects = NamespaceObjects(objects: objects)
+            let objects = owners.keys.sorted().flatMap { owners[$0]! }
+            self.objects = PackedNamespace(NamespaceObjects(objects: objects))
             zones = objects.compactMap {
                 if case .staticZone(let zone) = $0 { zone } else { nil }
             }
         }
 
-        /// `objects` with equal port lists made one array: services and slices repeat a handful of port lists (a
-        /// slice has its service's), and an array of its own cost each about 90 bytes.
-        private static func sharingPortLists(_ objects: [RegistryObject]) -> [RegistryObject] {
-            var servicePorts: Set<[ServicePort]> = []
-            var endpointPorts: Set<[EndpointPort]> = []
-            return objects.map { object in
-                switch object {
-                case .service(var service):
-                    service.ports = servicePorts.insert(service.ports).memberAfterInsert
-                    return .service(service)
-                case .endpointSlice(var slice):
-                    slice.ports = endpointPorts.insert(slice.ports).memberAfterInsert
-                    return .endpointSlice(slice)
-                default:
-                    return object
-                }
-            }
-        }
-
         /// Every declaration's key and line, in file order, repeats included.
         var declarationSites: [(key: RegistryObjectKey, line: Int)] {
-            sites.map { site in
+            var result: [(key: RegistryObjectKey, line: Int)] = []
+            var offset = 0
+            while offset < sites.count {
+                let kind = Kind(rawValue: sites[offset])!
+                offset += 1
+                let length = Varint.read(sites, at: &offset)
+                let name = String(decoding: sites[offset..<(offset + length)], as: UTF8.self)
+                offset += length
+                let line = Varint.read(sites, at: &offset)
                 let key = RegistryObjectKey(
-                    kind: site.kind.text, namespace: site.kind.isNamespaced ? namespace : "", name: site.name)
-                return (key, Int(site.line))
+                    kind: kind.text, namespace: kind.isNamespaced ? namespace : "", name: name)
+                result.append((key, line))
             }
+            return result
         }
 
-        /// The objects the declaration with `key` yields (the later one, when the file declares it twice).
-        func objects(declaredAs key: RegistryObjectKey) -> [RegistryObject] {
-            guard key.kind == "Zone" else { return objects.objects(declaredAs: key) }
+        /// The objects the declaration with `key` yields (the later one, when the file declares it twice), found in
+        /// `unpacked`, which is `objects` unpacked (by the caller, once for every key it asks for).
+        func objects(declaredAs key: RegistryObjectKey, unpacked: NamespaceObjects) -> [RegistryObject] {
+            guard key.kind == "Zone" else { return unpacked.objects(declaredAs: key) }
             return zones.filter { $0.origin.description == key.name }.map(RegistryObject.staticZone)
         }
     }

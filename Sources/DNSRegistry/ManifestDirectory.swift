@@ -80,31 +80,40 @@ public final class ManifestDirectory: Sendable {
             /// The groups whose files changed: they are merged again.
             var touched: Set<MergeGroup> = []
             let now = Int64(Date().timeIntervalSince1970)
-            var pending: [(path: String, content: Result<Data, ManifestError>, file: FileState)] = []
+            var pending: [(path: String, fingerprint: FileFingerprint, known: FileState?)] = []
             for (path, fingerprint) in listing.files {
                 let known = state.files[path]
                 if let known, known.fingerprint == fingerprint, !known.racy { continue }
-                let content = read(path: path, size: fingerprint.size)
-                readFiles += 1
+                pending.append((path, fingerprint, known))
+            }
+            // Each file is read, hashed and parsed by one worker, which drops its text when done: at start-up the
+            // manifests' text (60 MB at 100,000 services) is never all in memory at once.
+            let outcomes = Self.concurrentMap(pending.count) {
+                index -> (contentHash: Int?, parsed: Result<[MergeGroup: DeclaredGroup], ManifestError>?) in
+                let (path, fingerprint, known) = pending[index]
+                let content = Self.read(path: path, size: fingerprint.size)
                 let contentHash = try? Self.hash(content.get())
-                var file = known ?? FileState(fingerprint: fingerprint)
-                file.fingerprint = fingerprint
-                file.racy = fingerprint.modified.seconds >= now - Self.racyWindowSeconds
                 if known != nil, contentHash != nil, contentHash == known?.contentHash {
                     // Touched, or re-checked while racy, but the same bytes: nothing to parse.
+                    return (contentHash: contentHash, parsed: nil)
+                }
+                return (contentHash: contentHash, parsed: Self.parse(path: path, content: content))
+            }
+            readFiles += pending.count
+            for (index, entry) in pending.enumerated() {
+                let path = entry.path
+                var file = entry.known ?? FileState(fingerprint: entry.fingerprint)
+                file.fingerprint = entry.fingerprint
+                file.racy = entry.fingerprint.modified.seconds >= now - Self.racyWindowSeconds
+                let (contentHash, parsed) = outcomes[index]
+                guard let parsed else {
                     state.files[path] = file
                     continue
                 }
                 file.contentHash = contentHash
-                pending.append((path, content, file))
-            }
-            let parsed = Self.parseConcurrently(pending.map { ($0.path, $0.content) })
-            for (index, entry) in pending.enumerated() {
-                let path = entry.path
-                var file = entry.file
                 parsedFiles += 1
                 let before = Set(file.declarations.keys)
-                load(path: path, outcome: parsed[index], into: &file)
+                load(path: path, outcome: parsed, into: &file)
                 let after = Set(file.declarations.keys)
                 for group in before.subtracting(after) { state.contributors[group]?.remove(path) }
                 for group in after.subtracting(before) { state.contributors[group, default: []].insert(path) }
@@ -138,7 +147,7 @@ public final class ManifestDirectory: Sendable {
 
     // MARK: - Reading
 
-    private func read(path: String, size: Int64) -> Result<Data, ManifestError> {
+    private static func read(path: String, size: Int64) -> Result<Data, ManifestError> {
         guard size <= Self.maxFileSize else {
             return .failure(ManifestError(path: path, line: 0, reason: "is larger than \(Self.maxFileSize >> 20) MiB"))
         }
@@ -161,9 +170,13 @@ public final class ManifestDirectory: Sendable {
     static func parseConcurrently(
         _ files: [(path: String, content: Result<Data, ManifestError>)]
     ) -> [Result<[MergeGroup: DeclaredGroup], ManifestError>] {
-        guard files.count > 1 else { return files.map { parse(path: $0.path, content: $0.content) } }
-        let results = UnsafeMutableBufferPointer<Result<[MergeGroup: DeclaredGroup], ManifestError>?>.allocate(
-            capacity: files.count)
+        concurrentMap(files.count) { parse(path: files[$0].path, content: files[$0].content) }
+    }
+
+    /// `transform` of `0..<count` on every core, in order.
+    private static func concurrentMap<Element>(_ count: Int, _ transform: (Int) -> Element) -> [Element] {
+        guard count > 1 else { return (0..<count).map(transform) }
+        let results = UnsafeMutableBufferPointer<Element?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer {
             results.deinitialize()
@@ -171,8 +184,11 @@ public final class ManifestDirectory: Sendable {
         }
         // Each iteration writes only its own element, and `concurrentPerform` returns after the last one.
         nonisolated(unsafe) let slots = results
-        DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            slots[index] = parse(path: files[index].path, content: files[index].content)
+        withoutActuallyEscaping(transform) { transform in
+            nonisolated(unsafe) let transform = transform
+            DispatchQueue.concurrentPerform(iterations: count) { index in
+                slots[index] = transform(index)
+            }
         }
         return results.map { $0! }
     }
@@ -297,8 +313,12 @@ public final class ManifestDirectory: Sendable {
             let declared = paths.compactMap { state.files[$0]?.declarations[group] }
             /// Every winning definition, ordered by key.
             func mergedObjects() -> [RegistryObject] {
-                owners.keys.sorted().flatMap { key in
-                    state.files[owners[key]!]!.declarations[group]!.objects(declaredAs: key)
+                var unpacked: [String: NamespaceObjects] = [:]
+                return owners.keys.sorted().flatMap { key in
+                    let path = owners[key]!
+                    let declared = state.files[path]!.declarations[group]!
+                    if unpacked[path] == nil { unpacked[path] = declared.objects.objects }
+                    return declared.objects(declaredAs: key, unpacked: unpacked[path]!)
                 }
             }
             switch group {
@@ -310,8 +330,10 @@ public final class ManifestDirectory: Sendable {
                 }
             case .namespace(let namespace):
                 // One file's objects are what merging them alone gives: the snapshot shares them.
-                let merged = declared.count == 1 ? declared[0].objects : NamespaceObjects(objects: mergedObjects())
-                let old = snapshot.objects(in: namespace)
+                let merged =
+                    declared.count == 1
+                    ? declared[0].objects : PackedNamespace(NamespaceObjects(objects: mergedObjects()))
+                let old = snapshot.packedObjects(in: namespace)
                 if old != (merged.isEmpty ? nil : merged) { change.insert(namespace) }
                 snapshot.replace(namespace: namespace, with: merged)
             }

@@ -18,6 +18,9 @@ public struct NamespaceObjects: Sendable, Hashable {
     /// services by name) took about a hundred.
     private var slicePositionsByService: [Int32] = []
 
+    /// The index of slices by service, for `PackedNamespace`.
+    var slicePositions: [Int32] { slicePositionsByService }
+
     /// Takes the objects of one namespace as given (every object's namespace must be this one; static zones are
     /// ignored). Ties keep their relative order.
     public init(objects: some Sequence<RegistryObject>) {
@@ -43,6 +46,17 @@ public struct NamespaceObjects: Sendable, Hashable {
 
     /// A namespace with nothing in it, to be filled by `update(with:)` and `replaceAll(ofKind:with:)`.
     public init() {}
+
+    /// Objects already in order with their index, as `PackedNamespace` unpacks them.
+    init(
+        services: [Service], endpointSlices: [EndpointSlice], pods: [Pod], isDeclared: Bool, slicePositions: [Int32]
+    ) {
+        self.services = services
+        self.endpointSlices = endpointSlices
+        self.pods = pods
+        self.isDeclared = isDeclared
+        self.slicePositionsByService = slicePositions
+    }
 
     private mutating func indexSlicesByService() {
         let sorted = endpointSlices
@@ -84,6 +98,39 @@ public struct NamespaceObjects: Sendable, Hashable {
         }
         let current = slices.filter { !$0.isLegacyEndpoints }
         return current.isEmpty ? slices : current
+    }
+
+    /// The endpoints DNS publishes for `service` (of this namespace), in slice order.
+    ///
+    /// An endpoint is published when it is not terminating, and it is ready (a missing `ready` condition counts as
+    /// ready) or the service has `publishNotReadyAddresses`. Terminating endpoints never are, even then; note that
+    /// Kubernetes' controllers mark every endpoint of such a service ready, terminating ones included, and that
+    /// CoreDNS, which looks at `ready` alone, publishes those.
+    ///
+    /// An address listed by several slices, or by several subsets of a legacy Endpoints object (which is how
+    /// Endpoints give one address several port sets), is published once, with the ports of every listing; its first
+    /// listing gives the hostname and the other fields.
+    public func publishedEndpoints(of service: Service) -> [PublishedEndpoint] {
+        var published: [PublishedEndpoint] = []
+        var positionByAddresses: [AddressList: Int] = [:]
+        for slice in endpointSlices(service: service.name) {
+            for endpoint in slice.endpoints where Self.publishes(endpoint, of: service) {
+                if let position = positionByAddresses[endpoint.addresses] {
+                    for port in slice.ports where !published[position].ports.contains(port) {
+                        published[position].ports.append(port)
+                    }
+                } else {
+                    positionByAddresses[endpoint.addresses] = published.count
+                    published.append(PublishedEndpoint(endpoint: endpoint, ports: slice.ports))
+                }
+            }
+        }
+        return published
+    }
+
+    /// The publication rule of `publishedEndpoints(of:)` for one endpoint.
+    public static func publishes(_ endpoint: Endpoint, of service: Service) -> Bool {
+        !endpoint.terminating && (endpoint.ready || service.publishNotReadyAddresses)
     }
 
     /// The objects one declaration with this key yields here: an EndpointSlice, the subsets of a legacy Endpoints (in

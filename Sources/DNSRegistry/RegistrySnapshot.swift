@@ -3,11 +3,11 @@ import DNSWire
 /// An immutable view of the cluster objects DNS answers from, in a deterministic order.
 ///
 /// Built off the query path whenever the sources change; `AnswerTable.build(from:)` compiles it into answers. Objects
-/// are held per namespace (`NamespaceObjects`), so that a change replaces one namespace (`replace(namespace:with:)`)
-/// without sorting the others again.
+/// are held per namespace, packed (`PackedNamespace`), so that a change replaces one namespace
+/// (`replace(namespace:with:)`) without sorting the others again; reading a namespace's objects unpacks them.
 public struct RegistrySnapshot: Sendable, Hashable {
     /// Every namespace that exists: declared by a Namespace object, or holding an object.
-    private var buckets: [String: NamespaceObjects] = [:]
+    private var buckets: [String: PackedNamespace] = [:]
     /// Master files served beside the cluster zones, sorted by origin.
     public private(set) var staticZones: [ZoneFile] = []
     public private(set) var serviceCount = 0
@@ -50,32 +50,46 @@ public struct RegistrySnapshot: Sendable, Hashable {
     public var sortedNamespaces: [String] { buckets.keys.sorted() }
 
     /// Sorted by namespace, then name.
-    public var services: [Service] { sortedNamespaces.flatMap { buckets[$0]!.services } }
+    public var services: [Service] { sortedNamespaces.flatMap { buckets[$0]!.objects.services } }
     /// Sorted by namespace, then name; the subsets of one legacy Endpoints object keep their order.
-    public var endpointSlices: [EndpointSlice] { sortedNamespaces.flatMap { buckets[$0]!.endpointSlices } }
+    public var endpointSlices: [EndpointSlice] { sortedNamespaces.flatMap { buckets[$0]!.objects.endpointSlices } }
     /// Sorted by namespace, then name.
-    public var pods: [Pod] { sortedNamespaces.flatMap { buckets[$0]!.pods } }
+    public var pods: [Pod] { sortedNamespaces.flatMap { buckets[$0]!.objects.pods } }
 
-    /// The objects of `namespace`; `nil` when it does not exist.
+    /// The objects of `namespace`, unpacked; `nil` when it does not exist.
     public func objects(in namespace: String) -> NamespaceObjects? {
+        buckets[namespace]?.objects
+    }
+
+    /// The objects of `namespace` as held; `nil` when it does not exist.
+    public func packedObjects(in namespace: String) -> PackedNamespace? {
         buckets[namespace]
+    }
+
+    public func contains(namespace: String) -> Bool {
+        buckets[namespace] != nil
     }
 
     /// Replaces everything `namespace` holds; an empty, undeclared `objects` removes the namespace.
     public mutating func replace(namespace: String, with objects: NamespaceObjects) {
+        replace(namespace: namespace, with: PackedNamespace(objects))
+    }
+
+    /// Replaces everything `namespace` holds; an empty, undeclared `objects` removes the namespace.
+    public mutating func replace(namespace: String, with objects: PackedNamespace) {
         if let old = buckets[namespace] {
-            serviceCount -= old.services.count
-            endpointSliceCount -= old.endpointSlices.count
-            podCount -= old.pods.count
+            serviceCount -= old.serviceCount
+            endpointSliceCount -= old.endpointSliceCount
+            podCount -= old.podCount
         }
         guard !objects.isEmpty else {
             buckets[namespace] = nil
             return
         }
         buckets[namespace] = objects
-        serviceCount += objects.services.count
-        endpointSliceCount += objects.endpointSlices.count
-        podCount += objects.pods.count
+        serviceCount += objects.serviceCount
+        endpointSliceCount += objects.endpointSliceCount
+        podCount += objects.podCount
     }
 
     /// Replaces the master files.
@@ -85,7 +99,7 @@ public struct RegistrySnapshot: Sendable, Hashable {
 
     /// The service with this namespace and name.
     public func service(namespace: String, name: String) -> Service? {
-        buckets[namespace]?.service(named: name)
+        objects(in: namespace)?.service(named: name)
     }
 
     /// The slices that describe a service: its EndpointSlices; the converted legacy v1 Endpoints only when the
@@ -93,40 +107,12 @@ public struct RegistrySnapshot: Sendable, Hashable {
     /// controller and the Endpoints controller), so both are usually present and say the same; EndpointSlices win,
     /// as in CoreDNS.
     public func endpointSlices(namespace: String, service: String) -> [EndpointSlice] {
-        buckets[namespace]?.endpointSlices(service: service) ?? []
+        objects(in: namespace)?.endpointSlices(service: service) ?? []
     }
 
-    /// The endpoints DNS publishes for `service`, in slice order.
-    ///
-    /// An endpoint is published when it is not terminating, and it is ready (a missing `ready` condition counts as
-    /// ready) or the service has `publishNotReadyAddresses`. Terminating endpoints never are, even then; note that
-    /// Kubernetes' controllers mark every endpoint of such a service ready, terminating ones included, and that
-    /// CoreDNS, which looks at `ready` alone, publishes those.
-    ///
-    /// An address listed by several slices, or by several subsets of a legacy Endpoints object (which is how
-    /// Endpoints give one address several port sets), is published once, with the ports of every listing; its first
-    /// listing gives the hostname and the other fields.
+    /// The endpoints DNS publishes for `service`: see `NamespaceObjects.publishedEndpoints(of:)`.
     public func publishedEndpoints(of service: Service) -> [PublishedEndpoint] {
-        var published: [PublishedEndpoint] = []
-        var positionByAddresses: [AddressList: Int] = [:]
-        for slice in endpointSlices(namespace: service.namespace, service: service.name) {
-            for endpoint in slice.endpoints where Self.publishes(endpoint, of: service) {
-                if let position = positionByAddresses[endpoint.addresses] {
-                    for port in slice.ports where !published[position].ports.contains(port) {
-                        published[position].ports.append(port)
-                    }
-                } else {
-                    positionByAddresses[endpoint.addresses] = published.count
-                    published.append(PublishedEndpoint(endpoint: endpoint, ports: slice.ports))
-                }
-            }
-        }
-        return published
-    }
-
-    /// The publication rule of `publishedEndpoints(of:)` for one endpoint.
-    public static func publishes(_ endpoint: Endpoint, of service: Service) -> Bool {
-        !endpoint.terminating && (endpoint.ready || service.publishNotReadyAddresses)
+        objects(in: service.namespace)?.publishedEndpoints(of: service) ?? []
     }
 
     /// Static zones are not compared, as before: sources report their changes separately.

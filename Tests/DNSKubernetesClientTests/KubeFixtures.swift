@@ -50,7 +50,7 @@ final class RunningSource: Sendable {
 
     func names(of kind: String) -> Set<String> {
         Set(
-            source.current().namespaces.flatMap { $1.objects(namespace: $0) }.filter { $0.key.kind == kind }
+            source.current().namespaces.flatMap { $1.objects.objects(namespace: $0) }.filter { $0.key.kind == kind }
                 .map { "\($0.key.namespace)/\($0.key.name)" })
     }
 

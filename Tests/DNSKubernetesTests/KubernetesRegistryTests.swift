@@ -1,8 +1,9 @@
 import DNSKubernetes
-import DNSRegistry
 import DNSWire
 import Foundation
 import Testing
+
+@testable import DNSRegistry
 
 /// Lists and watch streams recorded from kube-apiserver v1.26.1, replayed into the registry.
 struct KubernetesRegistryTests {
@@ -24,10 +25,10 @@ struct KubernetesRegistryTests {
     }
 
     @Test func recordedListsGiveTheClustersServicesAndSlices() throws {
-        let registry = try Self.listedRegistry()
+        var registry = try Self.listedRegistry()
         #expect(registry.count(of: .services) == 11)
         #expect(registry.resourceVersions[.services] == "274")
-        let snapshot = registry.snapshot
+        let snapshot = registry.snapshot()
         let kubeDNS = try #require(snapshot.service(namespace: "kube-system", name: "kube-dns"))
         #expect(kubeDNS.kind == .clusterIP([IPAddress("10.96.0.10")!]))
         let db = try #require(snapshot.service(namespace: "prod", name: "db"))
@@ -45,7 +46,7 @@ struct KubernetesRegistryTests {
         var kinds: [ServiceKind?] = []
         for line in try KubeAPIFixtures.lines("watch/services.jsonl") {
             outcomes.append(registry.apply(line: line, of: .services))
-            kinds.append(registry.snapshot.service(namespace: "prod", name: "churn")?.kind)
+            kinds.append(registry.snapshot().service(namespace: "prod", name: "churn")?.kind)
         }
         #expect(outcomes == [.changed, .changed, .changed, .changed, .changed, .unchanged, .unchanged])
         #expect(kinds[0] == .externalName("a.example.com."))
@@ -68,7 +69,7 @@ struct KubernetesRegistryTests {
             if case .skipped(let reason) = outcome { Issue.record("skipped: \(reason)") }
         }
         #expect(registry.resourceVersions[.endpointSlices] == "332")
-        let snapshot = registry.snapshot
+        let snapshot = registry.snapshot()
         let web = try #require(snapshot.service(namespace: "prod", name: "web"))
         // web-3 came and went; web-1 turned not ready: web-0 and web-2 remain.
         let addresses = Set(snapshot.publishedEndpoints(of: web).flatMap(\.endpoint.addresses))
@@ -118,7 +119,7 @@ struct KubernetesRegistryTests {
             Issue.record("not skipped")
             return
         }
-        #expect(registry.snapshot.service(namespace: "prod", name: "web") != nil)
+        #expect(registry.snapshot().service(namespace: "prod", name: "web") != nil)
     }
 
     @Test func paginatedPagesReplaceTheCollectionOnlyWithTheLastPage() throws {
@@ -157,7 +158,7 @@ struct KubernetesRegistryTests {
         var whole = KubernetesRegistry(resources: [.services])
         try whole.applyList(good, of: .services)
         #expect(
-            registry.snapshot.services == whole.snapshot.services.filter { $0.name != "ext-db" })
+            registry.snapshot().services == whole.snapshot().services.filter { $0.name != "ext-db" })
     }
 
     static func servicePage(_ services: [(name: String, ip: String)], continue token: String?) -> [UInt8] {
@@ -177,28 +178,44 @@ struct KubernetesRegistryTests {
         _ = try registry.applyListPage(
             Self.servicePage([("web", "10.0.0.3")], continue: nil), of: .services, isFirst: false)
         #expect(registry.count(of: .services) == 2)
-        #expect(registry.snapshot.service(namespace: "prod", name: "web")?.kind == .clusterIP([IPAddress("10.0.0.3")!]))
+        #expect(
+            registry.snapshot().service(namespace: "prod", name: "web")?.kind == .clusterIP([IPAddress("10.0.0.3")!]))
     }
 
-    /// The snapshot shares the registry's arrays; an event rewrites those of its namespace and kind only.
+    /// The snapshot shares the registry's packed namespaces; an event repacks its own namespace only.
     @Test func anEventRewritesOnlyItsNamespace() throws {
         var registry = try Self.listedRegistry()
-        let snapshot = registry.snapshot
+        let snapshot = registry.snapshot()
         #expect(registry.takeChanges() == .everything)
-        func storage(_ objects: NamespaceObjects?) -> UnsafeRawPointer? {
-            objects?.services.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        func storage(_ objects: PackedNamespace?) -> UnsafeRawPointer? {
+            objects?.storageAddress
         }
-        #expect(storage(snapshot.objects(in: "prod")) == storage(registry.namespaces["prod"]))
+        #expect(storage(snapshot.packedObjects(in: "prod")) == storage(registry.packedNamespaces()["prod"]))
         let line =
             #"{"type":"ADDED","object":{"kind":"Service","apiVersion":"v1","metadata":{"name":"new","namespace":"prod","resourceVersion":"999"},"spec":{"clusterIP":"10.96.9.9"}}}"#
         #expect(registry.apply(line: Array(line.utf8), of: .services) == .changed)
         #expect(registry.takeChanges() == .namespaces(["prod"]))
         #expect(registry.count(of: .services) == 12)
-        #expect(storage(snapshot.objects(in: "prod")) != storage(registry.namespaces["prod"]))
+        #expect(storage(snapshot.packedObjects(in: "prod")) != storage(registry.packedNamespaces()["prod"]))
         #expect(
-            storage(snapshot.objects(in: "kube-system"))
-                == storage(registry.namespaces["kube-system"]))
+            storage(snapshot.packedObjects(in: "kube-system"))
+                == storage(registry.packedNamespaces()["kube-system"]))
         #expect(snapshot.service(namespace: "prod", name: "new") == nil)
-        #expect(registry.snapshot.service(namespace: "prod", name: "new") != nil)
+        #expect(registry.snapshot().service(namespace: "prod", name: "new") != nil)
+    }
+
+    /// A burst of events in one namespace unpacks it once; what the registry answers is the same packed or not.
+    @Test func eventsKeepTheirNamespaceUnpackedUntilItIsRead() throws {
+        var registry = try Self.listedRegistry()
+        let before = registry.packedNamespaces()["prod"]
+        for index in 0..<3 {
+            let line =
+                #"{"type":"ADDED","object":{"kind":"Service","apiVersion":"v1","metadata":{"name":"new-\#(index)","namespace":"prod","resourceVersion":"99\#(index)"},"spec":{"clusterIP":"10.96.9.\#(index)"}}}"#
+            #expect(registry.apply(line: Array(line.utf8), of: .services) == .changed)
+        }
+        let after = try #require(registry.packedNamespaces()["prod"])
+        #expect(after != before)
+        #expect(after.serviceCount == (before?.serviceCount ?? 0) + 3)
+        #expect(registry.snapshot().service(namespace: "prod", name: "new-2") != nil)
     }
 }

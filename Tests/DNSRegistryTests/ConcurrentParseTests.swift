@@ -33,7 +33,7 @@ import Testing
             switch (lhs, rhs) {
             case (.success(let left), .success(let right)):
                 #expect(left.mapValues(\.objects) == right.mapValues(\.objects), "file \(index)")
-                #expect(left.values.map(\.objects.services.count).reduce(0, +) == 5, "file \(index)")
+                #expect(left.values.map(\.objects.serviceCount).reduce(0, +) == 5, "file \(index)")
             case (.failure(let left), .failure(let right)):
                 #expect(left == right, "file \(index)")
             default:

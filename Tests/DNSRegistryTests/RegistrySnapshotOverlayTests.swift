@@ -1,6 +1,7 @@
-import DNSRegistry
 import DNSWire
 import Testing
+
+@testable import DNSRegistry
 
 /// Two sources at once: an object both declare is taken from the one laid over; everything else of both is kept.
 struct RegistrySnapshotOverlayTests {
@@ -39,16 +40,16 @@ struct RegistrySnapshotOverlayTests {
             Self.service("a", "shared", "10.0.0.9"), Self.service("b", "x", "10.0.0.3"),
             Self.service("c", "new", "10.0.0.4"), .namespace("c"),
         ]
-        var byNamespace: [String: NamespaceObjects] = [:]
+        var byNamespace: [String: PackedNamespace] = [:]
         for namespace in ["a", "b", "c"] {
-            byNamespace[namespace] = NamespaceObjects(objects: api.filter { $0.namespace == namespace })
+            byNamespace[namespace] = PackedNamespace(
+                NamespaceObjects(objects: api.filter { $0.namespace == namespace }))
         }
-        byNamespace["gone"] = NamespaceObjects()
+        byNamespace["gone"] = PackedNamespace()
         let merged = manifests.overlaid(with: byNamespace)
         #expect(merged == manifests.overlaid(with: api))
         #expect(merged.namespaces == ["a", "b", "c"])
         #expect(merged.objects(in: "c")?.isDeclared == true)
-        let taken = merged.objects(in: "c")!.services.withUnsafeBufferPointer { $0.baseAddress }
-        #expect(taken == byNamespace["c"]!.services.withUnsafeBufferPointer { $0.baseAddress })
+        #expect(merged.packedObjects(in: "c")!.storageAddress == byNamespace["c"]!.storageAddress)
     }
 }

@@ -58,12 +58,14 @@ struct IncrementalAPIReloadTests {
             guard let table = try reloader.reload() else { continue }
             builds += 1
             let manifests = try ManifestDirectory(path: zones.path, logger: Logger(label: "test")).scan().snapshot
-            let everything = source.current().namespaces.flatMap { $1.objects(namespace: $0) }
+            let everything = source.current().namespaces.flatMap { $1.objects.objects(namespace: $0) }
             let full = AnswerTable.build(
                 from: manifests.overlaid(with: everything), configuration: configuration, serial: table.serial)
             expectSameTable(table, full, step: step)
             // The per-namespace view the reloader used holds exactly the objects of the whole view.
-            let byNamespace = source.objects(inNamespaces: Self.namespaces).flatMap { $1.objects(namespace: $0) }
+            let byNamespace = source.objects(inNamespaces: Self.namespaces).flatMap {
+                $1.objects.objects(namespace: $0)
+            }
             #expect(Set(byNamespace) == Set(everything), "step \(step)")
             #expect(byNamespace.count == everything.count, "step \(step)")
         }
