@@ -51,9 +51,7 @@ extension AnswerTable {
 
     /// Whether the index finds every node of every part at its own place, and holds nothing else.
     func indexIsConsistent() -> Bool {
-        var entries = 0
-        for slot in slots where slot != 0 { entries += 1 }
-        guard entries == nameCount else { return false }
+        guard index.entryCount == nameCount else { return false }
         for (number, part) in parts.enumerated() {
             guard let part else { continue }
             for index in part.nodes.indices {

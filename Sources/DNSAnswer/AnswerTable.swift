@@ -83,8 +83,8 @@ public final class AnswerTable: @unchecked Sendable {
     /// Indexed by part number; a number is kept by its namespace across builds, and unused numbers are `nil`.
     let parts: [AnswerPart?]
     let views: UnsafeMutableBufferPointer<PartView>
-    /// Open addressing (linear probing) over every node of every part: `(part + 1) << 32 | node index`, 0 when empty.
-    let slots: UnsafeMutableBufferPointer<UInt64>
+    /// Every node of every part by its name's hash.
+    let index: NodeIndex
     /// The apexes that node keys leave out, by authority index: the bytes end to end, and where each ends.
     let apexBytes: UnsafeMutableBufferPointer<UInt8>
     let apexEnds: UnsafeMutableBufferPointer<Int>
@@ -93,7 +93,7 @@ public final class AnswerTable: @unchecked Sendable {
     public let nameCount: Int
     /// Bytes of compiled answers and their index, for the memory budget.
     public var compiledBytes: Int {
-        parts.reduce(0) { $0 + ($1?.byteCount ?? 0) } + slots.count * MemoryLayout<UInt64>.stride
+        parts.reduce(0) { $0 + ($1?.byteCount ?? 0) } + index.capacity * (index.narrow == nil ? 8 : 4)
     }
 
     /// The table of `parts`. With `previous`, whose parts are the same except at the numbers in `replaced` (changed,
@@ -121,12 +121,11 @@ public final class AnswerTable: @unchecked Sendable {
             (views.baseAddress! + number).initialize(to: PartView(part))
         }
         nameCount = parts.reduce(0) { $0 + ($1?.nodes.count ?? 0) }
-        let capacity = AnswerTable.slotCapacity(for: nameCount)
-        slots = .allocate(capacity: capacity)
-        if let previous, previous.slots.count == capacity, patchIndex(of: previous, replaced: replaced) {
+        index = NodeIndex(nameCount: nameCount, parts: parts)
+        if let previous, index.hasLayout(of: previous.index), patchIndex(of: previous, replaced: replaced) {
             return
         }
-        slots.initialize(repeating: 0)
+        index.clear()
         for number in parts.indices { insertSlots(of: number) }
     }
 
@@ -134,11 +133,11 @@ public final class AnswerTable: @unchecked Sendable {
     /// then hold garbage) when an entry that must be there is missing, which would be a bug: the caller indexes every
     /// part from scratch rather than serve from a broken index or stop.
     private func patchIndex(of previous: AnswerTable, replaced: Set<Int>) -> Bool {
-        _ = slots.initialize(from: previous.slots)
+        index.copy(from: previous.index)
         for number in replaced.sorted() where number < previous.parts.count {
             guard let old = previous.parts[number] else { continue }
-            for index in old.nodes.indices {
-                guard removeSlot(part: number, index: index, hash: old.nodes[index].hash, views: previous.views)
+            for node in old.nodes.indices {
+                guard index.remove(part: number, node: node, hash: old.nodes[node].hash, views: previous.views)
                 else { return false }
             }
         }
@@ -148,57 +147,16 @@ public final class AnswerTable: @unchecked Sendable {
 
     deinit {
         views.deallocate()
-        slots.deallocate()
+        index.deallocate()
         apexBytes.deallocate()
         apexEnds.deallocate()
     }
 
-    /// At most three quarters full keeps linear probe sequences short.
-    static func slotCapacity(for count: Int) -> Int {
-        var capacity = 16
-        while capacity * 3 < count * 4 { capacity <<= 1 }
-        return capacity
-    }
-
     private func insertSlots(of number: Int) {
         guard number < parts.count, let part = parts[number] else { return }
-        let mask = slots.count - 1
-        for (index, node) in part.nodes.enumerated() {
-            var slot = Int(node.hash) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = UInt64(number + 1) << 32 | UInt64(index)
+        for (node, entry) in part.nodes.enumerated() {
+            index.insert(part: number, node: node, hash: entry.hash)
         }
-    }
-
-    /// Removes one node's entry and shifts the entries after it back into the gap, so no probe sequence is broken
-    /// (deletion without tombstones for linear probing). `views` resolves the entries present now.
-    private func removeSlot(
-        part: Int, index: Int, hash: UInt32, views: UnsafeMutableBufferPointer<PartView>
-    ) -> Bool {
-        let mask = slots.count - 1
-        let entry = UInt64(part + 1) << 32 | UInt64(index)
-        var hole = Int(hash) & mask
-        while slots[hole] != entry {
-            // Every node of a replaced part is in the index: an empty slot here means it is not.
-            if slots[hole] == 0 { return false }
-            hole = (hole + 1) & mask
-        }
-        var next = hole
-        while true {
-            next = (next + 1) & mask
-            let moving = slots[next]
-            if moving == 0 { break }
-            let view = views[Int(moving >> 32) - 1]
-            let home = Int(view.nodes![Int(moving & 0xFFFF_FFFF)].hash) & mask
-            // The entry may move into the hole only if its home is not cyclically inside (hole, next].
-            let homeBetween = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
-            if !homeBetween {
-                slots[hole] = moving
-                hole = next
-            }
-        }
-        slots[hole] = 0
-        return true
     }
 
     /// FNV-1a over the lowercased wire name: cheap, and good enough for DNS names behind a sparse table.
@@ -215,29 +173,18 @@ public final class AnswerTable: @unchecked Sendable {
     @inline(__always)
     func findNode(_ key: UnsafeRawBufferPointer) -> Location? {
         let hash = AnswerTable.hash(key)
-        let mask = slots.count - 1
-        var slot = Int(hash) & mask
-        while true {
-            let entry = slots[slot]
-            if entry == 0 { return nil }
-            let part = Int(entry >> 32) - 1
-            let index = Int(entry & 0xFFFF_FFFF)
+        return index.probe(hash: hash) { part, index in
             let view = views[part]
             let node = view.nodes![index]
-            if node.hash == hash {
-                // The key is the name without its authority's apex; the apex must end the name.
-                let authority = Int(node.authority)
-                let apexStart = authority == 0 ? 0 : apexEnds[authority - 1]
-                let apexLength = apexEnds[authority] - apexStart
-                let keyLength = Int(node.keyLength)
-                if keyLength + apexLength == key.count,
-                    memcmp(view.keyBytes! + Int(node.keyStart), key.baseAddress!, keyLength) == 0,
-                    memcmp(apexBytes.baseAddress! + apexStart, key.baseAddress! + keyLength, apexLength) == 0
-                {
-                    return Location(part: part, index: index)
-                }
-            }
-            slot = (slot + 1) & mask
+            guard node.hash == hash else { return false }
+            // The key is the name without its authority's apex; the apex must end the name.
+            let authority = Int(node.authority)
+            let apexStart = authority == 0 ? 0 : apexEnds[authority - 1]
+            let apexLength = apexEnds[authority] - apexStart
+            let keyLength = Int(node.keyLength)
+            return keyLength + apexLength == key.count
+                && memcmp(view.keyBytes! + Int(node.keyStart), key.baseAddress!, keyLength) == 0
+                && memcmp(apexBytes.baseAddress! + apexStart, key.baseAddress! + keyLength, apexLength) == 0
         }
     }
 

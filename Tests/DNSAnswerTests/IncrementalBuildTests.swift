@@ -56,8 +56,8 @@ import Testing
         // one must take the entry out of the copied index and cannot find it.
         let number = AnswerTableBuilder.apexPartNumber
         let key = first.parts[number]!.key(of: 0)
-        let slot = try #require(first.slots.firstIndex { $0 == UInt64(number + 1) << 32 })
-        first.slots[slot] = 0
+        let slot = try #require(first.index.slot(part: number, node: 0))
+        first.index.clearSlot(slot)
         #expect(key.withUnsafeBytes { first.findNode($0) } == nil)
 
         let again = builder.build(from: try cluster.snapshot(), configuration: configuration, serial: 2, changed: [])

@@ -1,0 +1,177 @@
+/// The slots of an `AnswerTable`'s index: open addressing with linear probing over every node of every part, each
+/// entry `(part + 1) << nodeBits | node`, 0 when empty.
+///
+/// Entries are 32 bits whenever the part numbers and the largest part's node count fit (402 parts of up to 8 million
+/// names each, or 16,000 parts of up to 260,000, far past Kubernetes' tested limits), else 64. At 100,000 services
+/// the index holds a million slots: the narrow form saves 4 MB, and as much again while a new table's index is made
+/// beside the old one.
+struct NodeIndex {
+    /// Exactly one of the two is set.
+    let narrow: UnsafeMutableBufferPointer<UInt32>?
+    let wide: UnsafeMutableBufferPointer<UInt64>?
+    let nodeBits: Int
+    let capacity: Int
+
+    /// An empty index with room for `nameCount` names of `parts`.
+    init(nameCount: Int, parts: [AnswerPart?]) {
+        self.init(
+            nameCount: nameCount, partCount: parts.count,
+            largestPart: parts.reduce(0) { max($0, $1?.nodes.count ?? 0) })
+    }
+
+    /// An empty index with room for `nameCount` names in `partCount` parts of at most `largestPart` nodes.
+    init(nameCount: Int, partCount: Int, largestPart: Int) {
+        capacity = Self.slotCapacity(for: nameCount)
+        let partBits = Self.bitWidth(of: partCount)
+        if partBits + Self.bitWidth(of: largestPart) <= 32 {
+            nodeBits = 32 - partBits
+            narrow = .allocate(capacity: capacity)
+            wide = nil
+        } else {
+            nodeBits = 32
+            narrow = nil
+            wide = .allocate(capacity: capacity)
+        }
+    }
+
+    func deallocate() {
+        narrow?.deallocate()
+        wide?.deallocate()
+    }
+
+    /// At most three quarters full keeps linear probe sequences short.
+    static func slotCapacity(for count: Int) -> Int {
+        var capacity = 16
+        while capacity * 3 < count * 4 { capacity <<= 1 }
+        return capacity
+    }
+
+    private static func bitWidth(of value: Int) -> Int {
+        Int.bitWidth - value.leadingZeroBitCount
+    }
+
+    /// Whether `other`'s slots can be copied into this index and patched: the same size and entry layout.
+    func hasLayout(of other: NodeIndex) -> Bool {
+        capacity == other.capacity && nodeBits == other.nodeBits && (narrow == nil) == (other.narrow == nil)
+    }
+
+    func clear() {
+        narrow?.initialize(repeating: 0)
+        wide?.initialize(repeating: 0)
+    }
+
+    func copy(from other: NodeIndex) {
+        if let narrow, let source = other.narrow { _ = narrow.initialize(from: source) }
+        if let wide, let source = other.wide { _ = wide.initialize(from: source) }
+    }
+
+    /// The entries in use, for tests.
+    var entryCount: Int {
+        if let narrow { return narrow.count { $0 != 0 } }
+        return wide!.count { $0 != 0 }
+    }
+
+    /// The slot holding `part`'s node `node`, for tests that break the index on purpose.
+    func slot(part: Int, node: Int) -> Int? {
+        let entry = UInt64(part + 1) << nodeBits | UInt64(node)
+        if let narrow { return narrow.firstIndex { UInt64($0) == entry } }
+        return wide!.firstIndex { $0 == entry }
+    }
+
+    func clearSlot(_ slot: Int) {
+        narrow?[slot] = 0
+        wide?[slot] = 0
+    }
+
+    // MARK: - Writing
+
+    func insert(part: Int, node: Int, hash: UInt32) {
+        if let narrow {
+            Self.insert(into: narrow, entry: UInt32(part + 1) << nodeBits | UInt32(node), hash: hash)
+        } else {
+            Self.insert(into: wide!, entry: UInt64(part + 1) << nodeBits | UInt64(node), hash: hash)
+        }
+    }
+
+    private static func insert<Slot: FixedWidthInteger & UnsignedInteger>(
+        into slots: UnsafeMutableBufferPointer<Slot>, entry: Slot, hash: UInt32
+    ) {
+        let mask = slots.count - 1
+        var slot = Int(hash) & mask
+        while slots[slot] != 0 { slot = (slot + 1) & mask }
+        slots[slot] = entry
+    }
+
+    /// Removes one node's entry and shifts the entries after it back into the gap, so no probe sequence is broken
+    /// (deletion without tombstones for linear probing). `views` resolves the entries present now. False when the
+    /// entry is not there.
+    func remove(part: Int, node: Int, hash: UInt32, views: UnsafeMutableBufferPointer<AnswerTable.PartView>) -> Bool {
+        if let narrow {
+            return Self.remove(
+                from: narrow, entry: UInt32(part + 1) << nodeBits | UInt32(node), hash: hash, nodeBits: nodeBits,
+                views: views)
+        }
+        return Self.remove(
+            from: wide!, entry: UInt64(part + 1) << nodeBits | UInt64(node), hash: hash, nodeBits: nodeBits,
+            views: views)
+    }
+
+    private static func remove<Slot: FixedWidthInteger & UnsignedInteger>(
+        from slots: UnsafeMutableBufferPointer<Slot>, entry: Slot, hash: UInt32, nodeBits: Int,
+        views: UnsafeMutableBufferPointer<AnswerTable.PartView>
+    ) -> Bool {
+        let mask = slots.count - 1
+        let nodeMask = (Slot(1) << nodeBits) &- 1
+        var hole = Int(hash) & mask
+        while slots[hole] != entry {
+            // Every node of a replaced part is in the index: an empty slot here means it is not.
+            if slots[hole] == 0 { return false }
+            hole = (hole + 1) & mask
+        }
+        var next = hole
+        while true {
+            next = (next + 1) & mask
+            let moving = slots[next]
+            if moving == 0 { break }
+            let view = views[Int(moving >> nodeBits) - 1]
+            let home = Int(view.nodes![Int(moving & nodeMask)].hash) & mask
+            // The entry may move into the hole only if its home is not cyclically inside (hole, next].
+            let homeBetween = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
+            if !homeBetween {
+                slots[hole] = moving
+                hole = next
+            }
+        }
+        slots[hole] = 0
+        return true
+    }
+
+    // MARK: - Reading
+
+    /// Calls `matches(part, node)` for each entry on `hash`'s probe sequence until it returns true (that location
+    /// is returned) or an empty slot ends the sequence (`nil`).
+    @inline(__always)
+    func probe(hash: UInt32, _ matches: (Int, Int) -> Bool) -> AnswerTable.Location? {
+        if let narrow {
+            return Self.probe(narrow, hash: hash, nodeBits: nodeBits, matches)
+        }
+        return Self.probe(wide!, hash: hash, nodeBits: nodeBits, matches)
+    }
+
+    @inline(__always)
+    private static func probe<Slot: FixedWidthInteger & UnsignedInteger>(
+        _ slots: UnsafeMutableBufferPointer<Slot>, hash: UInt32, nodeBits: Int, _ matches: (Int, Int) -> Bool
+    ) -> AnswerTable.Location? {
+        let mask = slots.count - 1
+        let nodeMask = (Slot(1) << nodeBits) &- 1
+        var slot = Int(hash) & mask
+        while true {
+            let entry = slots[slot]
+            if entry == 0 { return nil }
+            let part = Int(entry >> nodeBits) - 1
+            let node = Int(entry & nodeMask)
+            if matches(part, node) { return AnswerTable.Location(part: part, index: node) }
+            slot = (slot + 1) & mask
+        }
+    }
+}
