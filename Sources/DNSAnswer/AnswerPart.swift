@@ -13,6 +13,10 @@ final class AnswerPart: @unchecked Sendable {
     let externalTargets: [[UInt8]]
     /// Each authority's apex, which node keys leave out.
     let apexKeys: [[UInt8]]
+    /// A namespace part's `<namespace>.svc` and `<namespace>.pod` in wire form, end to end, which keys of the
+    /// names below them leave out (`AnswerTable.NamespaceSuffix`); empty for other parts.
+    let namespaceSuffixes: UnsafeMutableBufferPointer<UInt8>
+    var namespaceSuffixLength: Int { namespaceSuffixes.count / 2 }
 
     /// Takes the compiler's arrays, freeing each as soon as it is copied into an exactly sized buffer (the compiler
     /// grows its arrays by doubling; the part keeps no slack).
@@ -25,6 +29,8 @@ final class AnswerPart: @unchecked Sendable {
         externalTargets = compiler.externalTargets
         compiler.externalTargets = []
         apexKeys = compiler.apexKeys
+        var suffixes = compiler.namespaceSuffixes
+        namespaceSuffixes = .moving(&suffixes)
     }
 
     deinit {
@@ -33,6 +39,7 @@ final class AnswerPart: @unchecked Sendable {
         answers.deallocate()
         answerBytes.deallocate()
         recordEnds.deallocate()
+        namespaceSuffixes.deallocate()
     }
 
     /// Bytes held, for the memory budget.
@@ -46,7 +53,14 @@ final class AnswerPart: @unchecked Sendable {
     func key(of index: Int) -> [UInt8] {
         let node = nodes[index]
         let start = Int(node.keyStart)
-        return Array(keyBytes[start..<(start + Int(node.keyLength))]) + apexKeys[Int(node.authority)]
+        let suffixLength = namespaceSuffixLength
+        let suffix: [UInt8] =
+            switch node.suffix {
+            case .none: []
+            case .services: Array(namespaceSuffixes[0..<suffixLength])
+            case .pods: Array(namespaceSuffixes[suffixLength..<(2 * suffixLength)])
+            }
+        return Array(keyBytes[start..<(start + Int(node.keyLength))]) + suffix + apexKeys[Int(node.authority)]
     }
 }
 

@@ -115,6 +115,9 @@ extension AnswerTable {
         /// Each authority's apex (`NameResolver.apexKeys`): a node's key is its name without it.
         let apexKeys: [[UInt8]]
         var externalTargets: [[UInt8]] = []
+        /// For a namespace's part: `<namespace>.svc` and `<namespace>.pod` in wire form, end to end, which keys of
+        /// the cluster names below them leave out.
+        private(set) var namespaceSuffixes: [UInt8] = []
         var nodes: [Node] = []
         var keyBytes: [UInt8] = []
         var answers: [CompiledAnswer] = []
@@ -129,6 +132,35 @@ extension AnswerTable {
             self.ttl = ttl
             self.ourZones = ourZones.map { $0.lowercased() }
             nodes.reserveCapacity(collection.order.count)
+        }
+
+        /// Compiles the part of `namespace`: its cluster names' keys leave out `<namespace>.svc` or `<namespace>.pod`.
+        mutating func leaveOutSuffixes(of namespace: String) {
+            let label = Array(namespace.lowercased().utf8)
+            guard !label.isEmpty, label.count <= Name.maxLabelLength else { return }
+            for kind in ["svc", "pod"] {
+                namespaceSuffixes += [UInt8(label.count)] + label + [UInt8(kind.utf8.count)] + Array(kind.utf8)
+            }
+        }
+
+        /// `relativeKey` without the namespace suffix it ends with, if any; PTR names keep theirs.
+        private func strippingNamespaceSuffix(_ relativeKey: ArraySlice<UInt8>, authority: Int)
+            -> (ArraySlice<UInt8>, NamespaceSuffix)
+        {
+            let length = namespaceSuffixes.count / 2
+            guard length > 0, !resolver.isReverse(authority: authority), relativeKey.count >= length else {
+                return (relativeKey, .none)
+            }
+            // Only a whole label sequence counts: the key's labels are walked, not its bytes compared at any offset.
+            var offset = relativeKey.startIndex
+            while offset < relativeKey.endIndex, relativeKey.endIndex - offset > length {
+                offset += 1 + Int(relativeKey[offset])
+            }
+            guard relativeKey.endIndex - offset == length else { return (relativeKey, .none) }
+            let tail = relativeKey[offset...]
+            if tail.elementsEqual(namespaceSuffixes[0..<length]) { return (relativeKey[..<offset], .services) }
+            if tail.elementsEqual(namespaceSuffixes[length...]) { return (relativeKey[..<offset], .pods) }
+            return (relativeKey, .none)
         }
 
         mutating func releaseCollection() {
@@ -149,7 +181,8 @@ extension AnswerTable {
             guard node.authority < apexKeys.count, key.count >= apexKeys[node.authority].count,
                 key.suffix(apexKeys[node.authority].count).elementsEqual(apexKeys[node.authority])
             else { return }
-            let relativeKey = key.dropLast(apexKeys[node.authority].count)
+            let (relativeKey, suffix) = strippingNamespaceSuffix(
+                key.dropLast(apexKeys[node.authority].count), authority: node.authority)
             let keyStart = UInt32(keyBytes.count)
             keyBytes += relativeKey
             let answersStart = answers.count
@@ -206,7 +239,7 @@ extension AnswerTable {
                     keyStart: keyStart, hash: hash, answersStart: UInt32(answersStart),
                     keyLength: UInt8(relativeKey.count),
                     authority: UInt8(node.authority), answersCount: UInt8(min(answers.count - answersStart, 255)),
-                    isAlias: node.cnameTarget != nil))
+                    isAlias: node.cnameTarget != nil, suffix: suffix))
         }
 
         /// The records of `type` at `name`, following aliases inside the collection (RFC 1034 §3.6.2), at most

@@ -188,6 +188,7 @@ public final class AnswerTableBuilder {
         let collection = resolver.collect(namespace: namespace)
         var compiler = AnswerTable.Compiler(
             collection: collection, ttl: resolver.configuration.ttl, ourZones: resolver.ourZones, resolver: resolver)
+        compiler.leaveOutSuffixes(of: namespace)
         var sharedPointers: [[UInt8]: SharedPointers] = [:]
         for index in collection.nodes.indices {
             let node = collection.nodes[index]

@@ -73,6 +73,31 @@ import Testing
         #expect(MemoryLayout<AnswerTable.CompiledAnswer>.stride == 24)
     }
 
+    /// A namespace part stores `web` for `web.c.svc.cluster.local.` and `1-2-3-4` for a pod name: the namespace
+    /// and its `svc`/`pod` label are the part's, once; PTR names keep their whole key. The index still finds them all.
+    @Test func namespacePartKeysLeaveOutTheirNamespace() throws {
+        var cluster = RandomCluster(seed: 4)
+        try cluster.populate()
+        try cluster.set(
+            "Service c/lonely",
+            "kind: Service\nmetadata: {name: lonely, namespace: c}\nspec: {clusterIP: 10.99.99.99}\n")
+        let configuration = Self.configurations[0].1
+        let table = AnswerTable.build(from: try cluster.snapshot(), configuration: configuration, serial: 1)
+        #expect(table.indexIsConsistent())
+        let name = try Name("lonely.c.svc.cluster.local").lowercased().wire
+        let location = try #require(name.withUnsafeBytes { table.findNode($0) })
+        let node = table.node(location)
+        #expect(node.suffix == .services)
+        #expect(Int(node.keyLength) == 1 + "lonely".utf8.count)
+        #expect(table.parts[location.part]!.key(of: location.index) == name)
+        let pointer = try Name("99.99.99.10.in-addr.arpa").wire
+        let reverse = try #require(pointer.withUnsafeBytes { table.findNode($0) })
+        #expect(table.node(reverse).suffix == .none)
+        // A name that differs only in the namespace label is not found through another namespace's suffix.
+        let elsewhere = try Name("lonely.d.svc.cluster.local").lowercased().wire
+        #expect(elsewhere.withUnsafeBytes { table.findNode($0) } == nil)
+    }
+
     @Test(arguments: [1, 2, 3])
     func concurrentCompilationGivesTheTableOfOneThread(seed: UInt64) throws {
         var cluster = RandomCluster(seed: seed)
