@@ -9,8 +9,8 @@ final class AnswerPart: @unchecked Sendable {
     let answers: UnsafeMutableBufferPointer<AnswerTable.CompiledAnswer>
     let answerBytes: UnsafeMutableBufferPointer<UInt8>
     let recordEnds: UnsafeMutableBufferPointer<UInt16>
-    /// Wire form of the CNAME targets that `CompiledAnswer.externalTarget` names.
-    let externalTargets: [[UInt8]]
+    /// Wire form of the CNAME target of each answer with `hasExternalTarget`, by answer index, sorted.
+    let externalTargets: [(answer: Int, target: [UInt8])]
     /// Each authority's apex, which node keys leave out.
     let apexKeys: [[UInt8]]
     /// A namespace part's `<namespace>.svc` and `<namespace>.pod` in wire form, end to end, which keys of the
@@ -47,6 +47,18 @@ final class AnswerPart: @unchecked Sendable {
         nodes.count * MemoryLayout<AnswerTable.Node>.stride + keyBytes.count
             + answers.count * MemoryLayout<AnswerTable.CompiledAnswer>.stride + answerBytes.count
             + recordEnds.count * MemoryLayout<UInt16>.stride
+    }
+
+    /// The external target of answer `index` (which has one): a binary search over the few of a part.
+    func externalTarget(ofAnswer index: Int) -> [UInt8] {
+        var low = 0
+        var high = externalTargets.count
+        while low < high {
+            let middle = (low + high) / 2
+            if externalTargets[middle].answer < index { low = middle + 1 } else { high = middle }
+        }
+        precondition(low < externalTargets.count && externalTargets[low].answer == index, "no external target")
+        return externalTargets[low].target
     }
 
     /// The lowercased wire name of node `index`.

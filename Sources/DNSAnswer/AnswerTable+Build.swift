@@ -114,7 +114,7 @@ extension AnswerTable {
         let ourZones: [Name]
         /// Each authority's apex (`NameResolver.apexKeys`): a node's key is its name without it.
         let apexKeys: [[UInt8]]
-        var externalTargets: [[UInt8]] = []
+        var externalTargets: [(answer: Int, target: [UInt8])] = []
         /// For a namespace's part: `<namespace>.svc` and `<namespace>.pod` in wire form, end to end, which keys of
         /// the cluster names below them leave out.
         private(set) var namespaceSuffixes: [UInt8] = []
@@ -207,8 +207,8 @@ extension AnswerTable {
                 let cname = appendAnswer(
                     question: name, type: .cname, answer: leavesOurData ? chain : [alias], additional: [])
                 if leavesOurData {
-                    answers[cname].externalTarget = Int32(externalTargets.count)
-                    externalTargets.append((chain.count > 1 ? end : target).wire)
+                    answers[cname].hasExternalTarget = true
+                    externalTargets.append((cname, (chain.count > 1 ? end : target).wire))
                 }
                 for type in AnswerTable.chasedAliasTypes {
                     let chased = chase(target, type: type, visited: [name])
@@ -293,8 +293,7 @@ extension AnswerTable {
             answers.append(
                 CompiledAnswer(
                     type: type.rawValue, answerCount: UInt16(answerCount), additionalCount: UInt16(additionalCount),
-                    bytesStart: UInt32(answerBytes.count), bytesCount: UInt32(committedEnd - start),
-                    recordEndsStart: UInt32(endsStart)))
+                    bytesStart: UInt32(answerBytes.count), recordEndsStart: UInt32(endsStart)))
             answerBytes += writer.bytes[start..<committedEnd]
             return answers.count - 1
         }

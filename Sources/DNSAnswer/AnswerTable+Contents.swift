@@ -33,10 +33,11 @@ extension AnswerTable {
                     return AnswerContents(
                         type: compiled.type, answerCount: compiled.answerCount,
                         additionalCount: compiled.additionalCount,
-                        bytes: Array(part.answerBytes[start..<(start + Int(compiled.bytesCount))]),
+                        bytes: Array(
+                            part.answerBytes[
+                                start..<(start + (records == 0 ? 0 : Int(part.recordEnds[endsStart + records - 1])))]),
                         recordEnds: Array(part.recordEnds[endsStart..<(endsStart + records)]),
-                        externalTarget: compiled.externalTarget >= 0
-                            ? part.externalTargets[Int(compiled.externalTarget)] : nil)
+                        externalTarget: compiled.hasExternalTarget ? part.externalTarget(ofAnswer: position) : nil)
                 }
                 let start = Int(node.answersStart)
                 names.append(

@@ -65,19 +65,19 @@ public final class AnswerTable: @unchecked Sendable {
 
     /// Finished answer sections. Compression pointers inside point into the question, which starts at offset 12 and
     /// is the node's name, so the bytes are valid after any question with the same lowercased name.
+    /// 16 bytes (a test holds it to that): a table holds about one per name. The byte count is the last record's end
+    /// (`AnswerTable.byteCount(of:)`), and an external target is looked up by answer (`AnswerPart.externalTargets`).
     struct CompiledAnswer {
         var type: UInt16
         var answerCount: UInt16
         var additionalCount: UInt16
+        /// The answer ends in a CNAME to a name outside every zone we serve (an ExternalName service), which a
+        /// forwarding server chases upstream. Known at build time, so the hot path never reads record data to decide.
+        var hasExternalTarget = false
         var bytesStart: UInt32
-        var bytesCount: UInt32
         /// Index into `recordEnds` of the first record's end offset (relative to `bytesStart`); answer records come
         /// first, then additional ones.
         var recordEndsStart: UInt32
-        /// Index into `externalTargets` when the answer ends in a CNAME to a name outside every zone we serve (an
-        /// ExternalName service), which a forwarding server chases upstream; -1 otherwise. Known at build time, so
-        /// the hot path never reads record data to decide.
-        var externalTarget: Int32 = -1
     }
 
     /// Where a node or an answer is: which part, and which index inside it.
@@ -266,9 +266,17 @@ public final class AnswerTable: @unchecked Sendable {
         return Int(view.recordEnds![Int(view.answers![location.index].recordEndsStart) + record])
     }
 
-    /// The CNAME target outside our zones that `answer` ends at (`externalTarget >= 0`).
+    /// Bytes of `answer`'s records, answer and additional: the last one's end.
+    @inline(__always)
+    func byteCount(of location: Location) -> Int {
+        let answer = answer(location)
+        let records = Int(answer.answerCount) + Int(answer.additionalCount)
+        return records == 0 ? 0 : recordEnd(location, record: records - 1)
+    }
+
+    /// The CNAME target outside our zones that `answer` ends at (`hasExternalTarget`).
     func externalTarget(_ location: Location) -> [UInt8] {
-        parts[location.part]!.externalTargets[Int(answer(location).externalTarget)]
+        parts[location.part]!.externalTarget(ofAnswer: location.index)
     }
 }
 

@@ -140,7 +140,7 @@ public final class Responder {
             let nodeEntry = table.node(node)
             let authority = Int(nodeEntry.authority)
             if let answer = table.answerLocation(node: node, type: parsed.questionType) {
-                if forwardsOtherNames, table.answer(answer).externalTarget >= 0,
+                if forwardsOtherNames, table.answer(answer).hasExternalTarget,
                     parsed.questionType != RecordType.cname.rawValue, parsed.questionType != RecordType.any.rawValue
                 {
                     return handOverChase(query, parsed, response, limit: limit, table: table, answer: answer)
@@ -419,7 +419,7 @@ public final class Responder {
         let room = limit - parsed.questionEnd - optLength
         var answerCount = Int(answer.answerCount)
         var additionalCount = Int(answer.additionalCount)
-        var byteCount = Int(answer.bytesCount)
+        var byteCount = table.byteCount(of: location)
         if parsed.questionType == RecordType.any.rawValue, answer.type != RecordType.any.rawValue {
             // ANY at a name with one RRset: that RRset's answer records, without the additional records its own
             // type carries (an alias's CNAME answer has none).
