@@ -35,8 +35,8 @@ public struct KubernetesRegistry: Sendable {
     /// What changed since the last `takeChanges()`.
     private var pendingChange = RegistryChange.everything
     private var listed: Set<WatchedResource> = []
-    /// Pages of a paginated list read so far, per collection, by namespace.
-    private var pendingLists: [WatchedResource: [String: [RegistryObject]]] = [:]
+    /// Pages of a paginated list read so far, per collection, packed.
+    private var pendingLists: [WatchedResource: PackedObjectList] = [:]
     /// Per collection, where its watch resumes.
     public private(set) var resourceVersions: [WatchedResource: String] = [:]
 
@@ -131,19 +131,19 @@ public struct KubernetesRegistry: Sendable {
 
     /// Applies a decoded page (see `applyListPage`). Should a list name one object twice, the later is kept.
     public mutating func apply(_ page: DecodedListPage, of resource: WatchedResource, isFirst: Bool) -> ListPage {
-        var fresh = pendingLists.removeValue(forKey: resource) ?? [:]
-        if isFirst { fresh = [:] }
+        var fresh = pendingLists.removeValue(forKey: resource) ?? PackedObjectList()
+        if isFirst { fresh = PackedObjectList() }
         for object in page.objects {
-            fresh[object.namespace ?? "", default: []].append(object)
+            fresh.append(object, namespace: object.namespace ?? "")
         }
         if let token = page.continueToken {
             pendingLists[resource] = fresh
             return ListPage(continueToken: token, skipped: page.skipped)
         }
         var count = 0
-        for namespace in Set(packed.keys).union(unpacked.keys).union(fresh.keys) {
+        for namespace in Set(packed.keys).union(unpacked.keys).union(fresh.offsetsByNamespace.keys) {
             update(namespace) { objects in
-                objects.replaceAll(ofKind: resource.kind, with: fresh.removeValue(forKey: namespace) ?? [])
+                objects.replaceAll(ofKind: resource.kind, with: fresh.objects(in: namespace))
                 count += objects.count(ofKind: resource.kind)
             }
             // Packed one by one, so that a whole list is never held unpacked.

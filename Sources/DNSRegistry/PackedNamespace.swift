@@ -67,7 +67,7 @@ public struct PackedNamespace: Sendable, Hashable {
 /// Counts and lengths are varints (`Varint`); an optional string is its length plus one, 0 for `nil`; an address is a
 /// family byte (4 or 6) and its bytes in network order. The sections follow each other: the namespace's name,
 /// services, slices, pods, and the slices' index by service.
-private struct PackWriter {
+struct PackWriter {
     var bytes: [UInt8] = []
 
     mutating func write(
@@ -85,6 +85,31 @@ private struct PackWriter {
             write(pod.ips)
         }
         for position in slicePositions { writeCount(Int(position)) }
+    }
+
+    /// One object with its namespace (a Namespace object is its name), for `PackedObjectList`; master files are not
+    /// held this way.
+    mutating func write(_ object: RegistryObject) {
+        switch object {
+        case .service(let service):
+            bytes.append(0)
+            write(service.namespace)
+            write(service)
+        case .endpointSlice(let slice):
+            bytes.append(1)
+            write(slice.namespace)
+            write(slice)
+        case .pod(let pod):
+            bytes.append(2)
+            write(pod.namespace)
+            write(pod.name)
+            write(pod.ips)
+        case .namespace(let name):
+            bytes.append(3)
+            write(name)
+        case .staticZone:
+            preconditionFailure("a master file in a packed object list")
+        }
     }
 
     private mutating func write(_ service: Service) {
@@ -180,12 +205,25 @@ private struct PackWriter {
 }
 
 /// Reads what `PackWriter` wrote; the bytes never come from outside the process, so a short read is a bug and traps.
-private struct PackReader {
+struct PackReader {
     let bytes: [UInt8]
     var offset = 0
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8], at offset: Int = 0) {
         self.bytes = bytes
+        self.offset = offset
+    }
+
+    /// What `PackWriter.write(_ object:)` wrote.
+    mutating func readObject() -> RegistryObject {
+        let kind = readByte()
+        let namespace = readString()
+        switch kind {
+        case 0: return .service(readService(namespace: namespace))
+        case 1: return .endpointSlice(readSlice(namespace: namespace))
+        case 2: return .pod(Pod(namespace: namespace, name: readString(), ips: readAddresses()))
+        default: return .namespace(namespace)
+        }
     }
 
     mutating func readNamespace(isDeclared: Bool) -> NamespaceObjects {

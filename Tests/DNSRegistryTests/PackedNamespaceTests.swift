@@ -126,4 +126,20 @@ struct PackedNamespaceTests {
         #expect(packed.byteCount < 100 * 120)
         #expect(packed.objects == NamespaceObjects(objects: objects))
     }
+
+    /// A list's pages held packed: each object comes back whole, under the namespace it was appended as, in order.
+    @Test func objectListGivesBackEachObjectByNamespace() {
+        var list = PackedObjectList()
+        let others: [RegistryObject] = [
+            .service(Service(namespace: "dev", name: "api", kind: .headless)), .namespace("dev"),
+        ]
+        for (index, object) in Self.everyShape.enumerated() {
+            list.append(object, namespace: "prod")
+            if index < others.count { list.append(others[index], namespace: "dev") }
+        }
+        #expect(list.objects(in: "prod") == Self.everyShape)
+        #expect(list.objects(in: "dev") == others)
+        #expect(list.objects(in: "nowhere").isEmpty)
+        #expect(Set(list.offsetsByNamespace.keys) == ["prod", "dev"])
+    }
 }
