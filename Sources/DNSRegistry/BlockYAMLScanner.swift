@@ -62,37 +62,64 @@ enum BlockYAMLScanner {
     /// reads as printable and not as a line break (it also treats U+0085, U+2028 and U+2029 as breaks) or a
     /// byte-order mark. Tabs and carriage returns are left to libyaml too.
     static func holdsOnlyPlainCharacters(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        var index = 0
+        guard let base = text.baseAddress else { return true }
         let count = text.count
+        var index = 0
         while index < count {
+            // Eight bytes at a time while they are all printable ASCII (most of a manifest but its line feeds).
+            if index + 8 <= count
+                && isPrintableASCII(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
+                continue
+            }
             let lead = text[index]
             if lead < 0x80 {
                 guard (lead >= 0x20 && lead < 0x7F) || lead == ASCII.newline else { return false }
                 index += 1
                 continue
             }
-            let length: Int
-            var scalar: UInt32
-            switch lead {
-            case 0xC2...0xDF: (length, scalar) = (2, UInt32(lead & 0x1F))
-            case 0xE0...0xEF: (length, scalar) = (3, UInt32(lead & 0x0F))
-            case 0xF0...0xF4: (length, scalar) = (4, UInt32(lead & 0x07))
-            default: return false
-            }
-            guard index + length <= count else { return false }
-            for offset in 1..<length {
-                let continuation = text[index + offset]
-                guard continuation & 0xC0 == 0x80 else { return false }
-                scalar = scalar << 6 | UInt32(continuation & 0x3F)
-            }
-            // Overlong forms and surrogates are not UTF-8; the rest are libyaml's printable ranges.
-            let shortest: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
-            guard scalar >= shortest, scalar >= 0xA0, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar),
-                scalar != 0x2028, scalar != 0x2029, scalar != 0xFEFF, scalar != 0xFFFE, scalar != 0xFFFF
-            else { return false }
+            guard let length = printableCharacterLength(text, at: index) else { return false }
             index += length
         }
         return true
+    }
+
+    /// True when no byte of `word` has its high bit set, is below 0x20 or is 0x7F. The "has less than" and "has
+    /// zero byte" tests of Bit Twiddling Hacks: exact for the word as a whole once high bits are ruled out.
+    @inline(__always)
+    private static func isPrintableASCII(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let belowSpace = (word &- ones &* 0x20) & ~word & highBits
+        let delete = word ^ (ones &* 0x7F)
+        let hasDelete = (delete &- ones) & ~delete & highBits
+        return (word & highBits) | belowSpace | hasDelete == 0
+    }
+
+    /// The length of the UTF-8 character at `index` when it is well formed and printable to libyaml.
+    private static func printableCharacterLength(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
+        let lead = text[index]
+        let length: Int
+        var scalar: UInt32
+        switch lead {
+        case 0xC2...0xDF: (length, scalar) = (2, UInt32(lead & 0x1F))
+        case 0xE0...0xEF: (length, scalar) = (3, UInt32(lead & 0x0F))
+        case 0xF0...0xF4: (length, scalar) = (4, UInt32(lead & 0x07))
+        default: return nil
+        }
+        guard index + length <= text.count else { return nil }
+        for offset in 1..<length {
+            let continuation = text[index + offset]
+            guard continuation & 0xC0 == 0x80 else { return nil }
+            scalar = scalar << 6 | UInt32(continuation & 0x3F)
+        }
+        // Overlong forms and surrogates are not UTF-8; the rest are libyaml's printable ranges.
+        let shortest: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
+        guard scalar >= shortest, scalar >= 0xA0, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar),
+            scalar != 0x2028, scalar != 0x2029, scalar != 0xFEFF, scalar != 0xFFFE, scalar != 0xFFFF
+        else { return nil }
+        return length
     }
 }
 
@@ -146,6 +173,7 @@ private struct Scanner {
     /// The first key given twice in a mapping of the last document returned, as the composer reports it.
     var duplicateKeyProblem: ManifestIssue?
     var hasReadDocument = false
+    var lastDocumentSize = (entries: 0, children: 0, bytes: 0)
 
     init(_ text: UnsafeBufferPointer<UInt8>) throws(OutsideSubset) {
         self.text = text
@@ -161,6 +189,10 @@ private struct Scanner {
             while marker == .documentEnd { try skipMarkerLine() }
         }
         document = YAMLDocument()
+        // A file's documents are much alike: room for the last one's size spares most of the arrays' regrowth.
+        document.entries.reserveCapacity(lastDocumentSize.entries)
+        document.children.reserveCapacity(lastDocumentSize.children)
+        document.bytes.reserveCapacity(lastDocumentSize.bytes)
         duplicateKeyProblem = nil
         let root: Int32
         switch marker {
@@ -184,6 +216,7 @@ private struct Scanner {
         guard marker != .none else { throw OutsideSubset() }
         if marker == .documentEnd { try skipMarkerLine() }
         hasReadDocument = true
+        lastDocumentSize = (document.entries.count, document.children.count, document.bytes.count)
         document.root = root
         let finished = document
         document = YAMLDocument()

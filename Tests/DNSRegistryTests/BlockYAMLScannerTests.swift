@@ -348,6 +348,27 @@ struct BlockYAMLScannerTests {
         Case(name: "reserved indicator", text: "a: @b\n"),
     ]
 
+    /// Every ASCII byte at every offset of a text longer than the eight bytes checked at a time: printable ones and
+    /// the line feed pass, the other control characters and DEL do not.
+    @Test func characterCheckTakesPrintableASCIIAndLineFeedsOnly() {
+        for byte in UInt8(0)..<0x80 {
+            let expected = (byte >= 0x20 && byte < 0x7F) || byte == UInt8(ascii: "\n")
+            for offset in 0..<24 {
+                var text = [UInt8](repeating: UInt8(ascii: "a"), count: 24)
+                text[offset] = byte
+                let accepted = text.withUnsafeBufferPointer { BlockYAMLScanner.holdsOnlyPlainCharacters($0) }
+                #expect(accepted == expected, "byte \(byte) at \(offset)")
+            }
+        }
+        for (scalar, expected) in [
+            ("\u{A0}", true), ("é", true), ("\u{85}", false), ("\u{2028}", false), ("\u{FEFF}", false), ("🙂", true),
+        ] {
+            let text = Array("0123456789\(scalar)0123456789".utf8)
+            let accepted = text.withUnsafeBufferPointer { BlockYAMLScanner.holdsOnlyPlainCharacters($0) }
+            #expect(accepted == expected, "\(scalar.unicodeScalars.first!.value)")
+        }
+    }
+
     @Test(arguments: libYAMLCases)
     func constructOutsideTheSubsetIsLeftToLibYAML(_ libYAMLCase: Case) {
         #expect(Self.scannerReading(libYAMLCase.text) == nil)
