@@ -1,3 +1,4 @@
+import DNSTestKit
 import Foundation
 import Testing
 
@@ -222,6 +223,35 @@ struct BlockYAMLScannerTests {
         }
     }
 
+    /// The scanner recurses two or three calls per level, where the composer walked libyaml's events in a loop: the
+    /// deepest nesting it reads (one level below the composer's limit) must fit 1 MiB of stack even in a debug build
+    /// (512 KiB does not); `ManifestDirectory.scan` parses on Dispatch's threads, which get 8 MiB here.
+    @Test func deepestNestingReadFitsASmallThreadStack() {
+        let levels = YAMLComposer.maxNestingDepth - 1
+        var blockMappings = ""
+        for level in 0..<levels { blockMappings += String(repeating: " ", count: level) + "k:\n" }
+        let texts = [
+            String(repeating: "- ", count: levels) + "x\n",
+            String(repeating: "[", count: levels) + String(repeating: "]", count: levels) + "\n",
+            blockMappings,
+        ]
+        for text in texts {
+            final class Outcome: @unchecked Sendable {
+                var value: BlockYAMLScanner.Outcome?
+            }
+            let outcome = Outcome()
+            let done = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                outcome.value = try? BlockYAMLScanner.compose(text) { _ in }
+                done.signal()
+            }
+            thread.stackSize = 1024 * 1024
+            thread.start()
+            done.wait()
+            #expect(outcome.value == .composed, "\(text.prefix(20))")
+        }
+    }
+
     // MARK: - Each construct of the subset
 
     static let subsetCases: [Case] = [
@@ -372,22 +402,5 @@ struct BlockYAMLScannerTests {
     @Test(arguments: libYAMLCases)
     func constructOutsideTheSubsetIsLeftToLibYAML(_ libYAMLCase: Case) {
         #expect(Self.scannerReading(libYAMLCase.text) == nil)
-    }
-}
-
-/// A seeded generator, so that the edits are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }
