@@ -33,21 +33,27 @@ public enum ManifestParser {
 
     /// Every declaration of a known kind in `text`, in file order, duplicates included.
     ///
-    /// Documents are composed one at a time from libyaml's events (`YAMLComposer`) and read into objects before the
-    /// next is composed, so no file's whole tree is ever in memory. `ManifestNode` reads every scalar from its text and
-    /// style, as Kubernetes' decoder does; only merge keys (`<<`) need a tag.
+    /// Documents are composed one at a time and read into objects before the next is composed, so no file's whole
+    /// tree is ever in memory: by `BlockYAMLScanner` straight from the text when the file is in the subset of YAML it
+    /// reads (what manifests use), else from libyaml's events (`YAMLComposer`), which then reads the whole file again.
+    /// `ManifestNode` reads every scalar from its text and style, as Kubernetes' decoder does; only merge keys (`<<`)
+    /// need a tag.
     static func declarations(in text: String, path: String) throws(ManifestError) -> [Declaration] {
+        var declarations: [Declaration] = []
+        func read(_ composed: YAMLDocument.Box) throws(ManifestIssue) {
+            let document = ManifestNode(root: composed)
+            guard !document.isNull else { return }  // an empty document, or one of comments only
+            guard document.isMapping else {
+                throw ManifestIssue(
+                    line: document.line, reason: "a document must be a mapping (an object), found \(document.kindName)")
+            }
+            try declarations.append(contentsOf: decodeDocument(document))
+        }
         do throws(ManifestIssue) {
-            var declarations: [Declaration] = []
-            try YAMLComposer.compose(text) { (composed) throws(ManifestIssue) in
-                let document = ManifestNode(root: composed)
-                guard !document.isNull else { return }  // an empty document, or one of comments only
-                guard document.isMapping else {
-                    throw ManifestIssue(
-                        line: document.line,
-                        reason: "a document must be a mapping (an object), found \(document.kindName)")
-                }
-                try declarations.append(contentsOf: decodeDocument(document))
+            if try BlockYAMLScanner.compose(text, read) == .outsideSubset {
+                // What the scanner's documents gave is dropped: libyaml reads the file from its start.
+                declarations.removeAll()
+                try YAMLComposer.compose(text, read)
             }
             return declarations
         } catch {

@@ -158,11 +158,9 @@ enum YAMLComposer {
                     document.children.append(contentsOf: pending[collection.firstChild...])
                     pending.removeSubrange(collection.firstChild...)
                     if event.type == YAML_MAPPING_END_EVENT,
-                        let duplicates = document.duplicateKeys(in: collection.node)
+                        let duplicate = document.duplicateKeyIssue(in: collection.node)
                     {
-                        let keys = duplicates.keys.map { ManifestParser.quoted($0) }.joined(separator: ", ")
-                        documentProblem = ManifestIssue(
-                            line: duplicates.line, reason: "a mapping has the key \(keys) more than once")
+                        documentProblem = duplicate
                         building = false
                     }
                 }

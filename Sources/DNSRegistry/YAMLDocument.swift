@@ -1,12 +1,12 @@
-/// One composed YAML document in flat arrays: what `ManifestNode` reads, built by `YAMLComposer` straight from
-/// libyaml's events.
+/// One composed YAML document in flat arrays: what `ManifestNode` reads, built by `BlockYAMLScanner` from the text or,
+/// for YAML outside its subset, by `YAMLComposer` from libyaml's events, identically.
 ///
 /// It keeps what the manifest reader needs and nothing else: each node's kind, line, whether a scalar was plain, the
 /// tag a key is matched by, scalar bytes, and children. An alias is its anchor's node (the same index), as in Yams.
 ///
 /// A value type while it is built; readers share it through a `Box`, whose `let` spares them the runtime
 /// exclusivity checks every access to a class's `var` costs.
-struct YAMLDocument {
+struct YAMLDocument: Equatable {
     final class Box {
         let document: YAMLDocument
 
@@ -19,7 +19,7 @@ struct YAMLDocument {
         case scalar, sequence, mapping
     }
 
-    struct Entry {
+    struct Entry: Equatable {
         var kind: Kind
         /// Scalar written without quotes (libyaml's plain or "any" style): only these can be null, numbers or
         /// booleans.
@@ -69,7 +69,7 @@ struct YAMLDocument {
         entries[Int(node)]
     }
 
-    /// The text of a scalar (its bytes, which libyaml has checked are UTF-8).
+    /// The text of a scalar (its bytes, which libyaml or `BlockYAMLScanner` has checked are UTF-8).
     func string(_ node: Int32) -> String {
         let entry = entries[Int(node)]
         return bytes.withUnsafeBufferPointer { buffer in
@@ -154,6 +154,13 @@ struct YAMLDocument {
                 hashValue(of: children[Int(entry.start) + position], into: &hasher)
             }
         }
+    }
+
+    /// `duplicateKeys(in:)` as the problem a manifest reports.
+    func duplicateKeyIssue(in node: Int32) -> ManifestIssue? {
+        guard let duplicates = duplicateKeys(in: node) else { return nil }
+        let keys = duplicates.keys.map { ManifestParser.quoted($0) }.joined(separator: ", ")
+        return ManifestIssue(line: duplicates.line, reason: "a mapping has the key \(keys) more than once")
     }
 
     /// The first key of mapping `node` given more than once, as Yams reports it: every duplicated key's text (sorted;
