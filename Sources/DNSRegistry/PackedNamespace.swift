@@ -135,9 +135,12 @@ struct PackWriter {
     }
 
     private mutating func write(_ slice: EndpointSlice) {
-        write(slice.name)
         write(slice.serviceName)
-        bytes.append(slice.isLegacyEndpoints ? 1 : 0)
+        // The EndpointSlice controller names a slice `<service>-<5 characters>`: only the characters are written.
+        let prefix = slice.serviceName + "-"
+        let isDerived = slice.name.utf8.starts(with: prefix.utf8) && slice.name.utf8.count > prefix.utf8.count
+        bytes.append((slice.isLegacyEndpoints ? 1 : 0) | (isDerived ? 2 : 0))
+        write(isDerived ? String(slice.name.utf8.dropFirst(prefix.utf8.count))! : slice.name)
         writeCount(slice.ports.count)
         for port in slice.ports {
             write(optional: port.name)
@@ -258,9 +261,10 @@ struct PackReader {
     }
 
     private mutating func readSlice(namespace: String) -> EndpointSlice {
-        let name = readString()
         let serviceName = readString()
-        let isLegacy = readByte() == 1
+        let flags = readByte()
+        let isLegacy = flags & 1 != 0
+        let name = flags & 2 != 0 ? serviceName + "-" + readString() : readString()
         let ports = (0..<readCount()).map { _ in
             EndpointPort(name: readOptionalString(), transportProtocol: readTransport(), port: read(UInt16.self))
         }
