@@ -582,6 +582,14 @@ def machine():
     }
 
 
+def linkage(binary):
+    """How the binary carries the Swift runtime: its memory figures include the runtime's pages either way."""
+    linked = _output(["ldd", binary])
+    if "libswiftCore" in linked:
+        return "Swift runtime and Foundation as shared libraries (`swift build -c release`)"
+    return "Swift runtime and Foundation linked in (`--static-swift-stdlib`, the container image's build)"
+
+
 def ratio(ours, theirs):
     return ours / theirs if theirs else float("nan")
 
@@ -597,6 +605,7 @@ def report(results, memory, args, command, forwarded=None):
     info = machine()
     lines += ["- nproc: %s; CPU: %s; kernel: %s" % (info["nproc"], info["cpu"], info["kernel"]),
               "- %s" % info["swift"], "- %s" % info["knotd"], "- dnsperf %s" % info["dnsperf"],
+              "- ClusterDNS binary: %s" % linkage(args.binary),
               "- Servers pinned to core %s (`taskset -c %s`, %d thread(s) / UDP worker(s) each); dnsperf pinned to "
               "core %s (1 thread, 8 clients, 500 outstanding). Duration %d s per run; fixed rate %d qps. Each figure is the "
               "median of %d runs per server, alternating which server goes first (peak RSS: the largest; lost: the "
