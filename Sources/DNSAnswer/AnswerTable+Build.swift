@@ -143,6 +143,42 @@ extension AnswerTable {
             }
         }
 
+        /// Stores PTR answer `index` (one record, just appended) without the end of its target when that target is a
+        /// name of this namespace's services in a cluster zone (`<labels>.<namespace>.svc.<zone>`, as every service's
+        /// and endpoint's PTR record is): the part holds the suffix and the table the apex, so only the labels before
+        /// them are kept, and the responder writes the rest (`AnswerTable.writeTargetByKey`). The record ends stay
+        /// those of the whole record. About 25 bytes less for each of ~125,000 PTR names at 100,000 services.
+        ///
+        /// Stored form: owner, type, class and TTL as written (10 bytes), the target's authority (1 byte), the labels.
+        private mutating func storeTargetByKey(_ index: Int) {
+            let suffixLength = namespaceSuffixes.count / 2
+            guard suffixLength > 0 else { return }
+            let start = Int(answers[index].bytesStart)
+            let recordLength = Int(recordEnds[Int(answers[index].recordEndsStart)])
+            guard start + recordLength == answerBytes.count, recordLength > 12,
+                answerBytes[start] == 0xC0, answerBytes[start + 1] == 0x0C
+            else { return }
+            let target = answerBytes[(start + 12)...]
+            for authority in 0..<resolver.configuration.zones.count {
+                let apex = apexKeys[authority]
+                let relativeLength = target.count - suffixLength - apex.count
+                guard relativeLength > 0,
+                    target.suffix(apex.count).elementsEqual(apex),
+                    target.dropLast(apex.count).suffix(suffixLength).elementsEqual(namespaceSuffixes[0..<suffixLength])
+                else { continue }
+                // Whole labels only: walking the labels must land exactly where the suffix starts.
+                var offset = target.startIndex
+                while offset < target.startIndex + relativeLength { offset += 1 + Int(target[offset]) }
+                guard offset == target.startIndex + relativeLength else { return }
+                let labels = Array(target.prefix(relativeLength))
+                answerBytes.removeSubrange((start + 10)...)
+                answerBytes.append(UInt8(authority))
+                answerBytes += labels
+                answers[index].isTargetByKey = true
+                return
+            }
+        }
+
         /// `relativeKey` without the namespace suffix it ends with, if any; PTR names keep theirs.
         private func strippingNamespaceSuffix(_ relativeKey: ArraySlice<UInt8>, authority: Int)
             -> (ArraySlice<UInt8>, NamespaceSuffix)
@@ -223,7 +259,11 @@ extension AnswerTable {
                         record(owner: name, type: set.type, data: $0, ttl: set.ttl)
                     }
                     everything += rrset
-                    appendAnswer(question: name, type: set.type, answer: rrset, additional: set.additionals)
+                    let answer = appendAnswer(
+                        question: name, type: set.type, answer: rrset, additional: set.additionals)
+                    if set.type == .ptr, rrset.count == 1, resolver.isReverse(authority: node.authority) {
+                        storeTargetByKey(answer)
+                    }
                 }
                 // ANY at a name with one RRset is that RRset's answer records, which the table finds without an
                 // entry of its own (`answerLocation`).

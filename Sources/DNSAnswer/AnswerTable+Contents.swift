@@ -23,19 +23,27 @@ extension AnswerTable {
     /// parts, part numbers and index layout they were made of (incremental builds are checked against full ones).
     func contents() -> [NameContents] {
         var names: [NameContents] = []
-        for case let part? in parts {
+        for case let (number, part?) in parts.enumerated() {
             for (index, node) in part.nodes.enumerated() {
                 func answer(_ position: Int) -> AnswerContents {
                     let compiled = part.answers[position]
                     let start = Int(compiled.bytesStart)
                     let endsStart = Int(compiled.recordEndsStart)
                     let records = Int(compiled.answerCount) + Int(compiled.additionalCount)
+                    let location = Location(part: number, index: position)
+                    let byteCount = byteCount(of: location)
+                    // As a reply carries them: a PTR record stored by key is written out whole.
+                    let bytes =
+                        compiled.isTargetByKey
+                        ? [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, initialized in
+                            writeTargetByKey(location, to: buffer.baseAddress!)
+                            initialized = byteCount
+                        }
+                        : Array(part.answerBytes[start..<(start + byteCount)])
                     return AnswerContents(
                         type: compiled.type, answerCount: compiled.answerCount,
                         additionalCount: compiled.additionalCount,
-                        bytes: Array(
-                            part.answerBytes[
-                                start..<(start + (records == 0 ? 0 : Int(part.recordEnds[endsStart + records - 1])))]),
+                        bytes: bytes,
                         recordEnds: Array(part.recordEnds[endsStart..<(endsStart + records)]),
                         externalTarget: compiled.hasExternalTarget ? part.externalTarget(ofAnswer: position) : nil)
                 }

@@ -74,6 +74,9 @@ public final class AnswerTable: @unchecked Sendable {
         /// The answer ends in a CNAME to a name outside every zone we serve (an ExternalName service), which a
         /// forwarding server chases upstream. Known at build time, so the hot path never reads record data to decide.
         var hasExternalTarget = false
+        /// One PTR record whose target's namespace suffix and apex are left out (`Compiler.storeTargetByKey`): written
+        /// with `writeTargetByKey`, never copied as it is.
+        var isTargetByKey = false
         var bytesStart: UInt32
         /// Index into `recordEnds` of the first record's end offset (relative to `bytesStart`); answer records come
         /// first, then additional ones.
@@ -264,6 +267,28 @@ public final class AnswerTable: @unchecked Sendable {
     func recordEnd(_ location: Location, record: Int) -> Int {
         let view = views[location.part]
         return Int(view.recordEnds![Int(view.answers![location.index].recordEndsStart) + record])
+    }
+
+    /// Writes answer `location`, a PTR record stored without the end of its target (`isTargetByKey`), whole at
+    /// `destination`: `byteCount(of:)` bytes.
+    @inline(__always)
+    func writeTargetByKey(_ location: Location, to destination: UnsafeMutablePointer<UInt8>) {
+        let view = views[location.part]
+        let stored = view.answerBytes! + Int(view.answers![location.index].bytesStart)
+        let recordLength = recordEnd(location, record: 0)
+        let authority = Int(stored[10])
+        let apexStart = authority == 0 ? 0 : apexEnds[authority - 1]
+        let apexLength = apexEnds[authority] - apexStart
+        let suffixLength = view.suffixLength
+        let labelsLength = recordLength - 12 - suffixLength - apexLength
+        destination.update(from: stored, count: 10)
+        let targetLength = labelsLength + suffixLength + apexLength
+        destination[10] = UInt8(truncatingIfNeeded: targetLength >> 8)
+        destination[11] = UInt8(truncatingIfNeeded: targetLength)
+        (destination + 12).update(from: stored + 11, count: labelsLength)
+        (destination + 12 + labelsLength).update(from: view.suffixes!, count: suffixLength)
+        (destination + 12 + labelsLength + suffixLength).update(
+            from: apexBytes.baseAddress! + apexStart, count: apexLength)
     }
 
     /// Bytes of `answer`'s records, answer and additional: the last one's end.

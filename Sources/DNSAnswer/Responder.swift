@@ -446,8 +446,12 @@ public final class Responder {
         writeHeader(query, response, rcode: .noError, authoritative: true, truncated: truncated)
         var offset = copyQuestion(query, parsed, response)
         if byteCount > 0 {
-            (response.baseAddress! + offset).copyMemory(
-                from: table.answerBytes(location), byteCount: byteCount)
+            if answer.isTargetByKey {
+                table.writeTargetByKey(location, to: response.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset)
+            } else {
+                (response.baseAddress! + offset).copyMemory(
+                    from: table.answerBytes(location), byteCount: byteCount)
+            }
         }
         offset += byteCount
         setCounts(

@@ -93,6 +93,12 @@ import Testing
         let pointer = try Name("99.99.99.10.in-addr.arpa").wire
         let reverse = try #require(pointer.withUnsafeBytes { table.findNode($0) })
         #expect(table.node(reverse).suffix == .none)
+        // Its PTR answer keeps only `lonely` of the target; written out, it is the whole record.
+        let answer = try #require(table.answerLocation(node: reverse, type: RecordType.ptr.rawValue))
+        #expect(table.answer(answer).isTargetByKey)
+        let written = try #require(table.contents().first { $0.key == pointer }?.answers.first?.bytes)
+        #expect(Array(written.suffix(name.count)) == name)
+        #expect(Int(written[10]) << 8 | Int(written[11]) == name.count)
         // A name that differs only in the namespace label is not found through another namespace's suffix.
         let elsewhere = try Name("lonely.d.svc.cluster.local").lowercased().wire
         #expect(elsewhere.withUnsafeBytes { table.findNode($0) } == nil)
