@@ -512,17 +512,24 @@ def run_forwarding(args, workdir):
     wait_answer(theirs.port, probe, theirs.process, START_TIMEOUT)
 
     # Same answers (records, rcode) from both, and as the upstream has them.
+    def differing(asked):
+        mine, peer, truth = (dig_batch(server.port, asked, directory, recursion=server is not upstream)
+                             for server in (ours, theirs, upstream))
+        return [((name, qtype), "%s %s: ClusterDNS %s, unbound %s, upstream %s" % (
+                    name, qtype, mine.get((name, qtype)), peer.get((name, qtype)), truth.get((name, qtype))))
+                for name, qtype in asked
+                if not (answer_core(mine.get((name, qtype))) == answer_core(peer.get((name, qtype)))
+                        == answer_core(truth.get((name, qtype))))]
+
     questions = forwarding.sample_questions()
-    mine, peer, truth = (dig_batch(server.port, questions, directory, recursion=server is not upstream)
-                         for server in (ours, theirs, upstream))
-    mismatches = ["%s %s: ClusterDNS %s, unbound %s, upstream %s" % (name, qtype, mine.get((name, qtype)),
-                                                                    peer.get((name, qtype)),
-                                                                    truth.get((name, qtype)))
-                  for name, qtype in questions
-                  if not (answer_core(mine.get((name, qtype))) == answer_core(peer.get((name, qtype)))
-                          == answer_core(truth.get((name, qtype))))]
+    mismatches = differing(questions)
     if mismatches:
-        log("forwarded answers differ:\n" + "\n".join(mismatches[:20]))
+        # unbound once answered one of 51 names NOERROR without its record (session 4), and agreed when asked again:
+        # a passing difference is logged, a lasting one fails the run.
+        log("forwarded answers differ, asking those again:\n" + "\n".join(text for _, text in mismatches[:20]))
+        mismatches = differing([question for question, _ in mismatches])
+    if mismatches:
+        log("forwarded answers still differ:\n" + "\n".join(text for _, text in mismatches[:20]))
         raise SystemExit(2)
     log("forwarding: %d sample answers identical (ClusterDNS, unbound, upstream)" % len(questions))
     if args.smoke:

@@ -3,9 +3,9 @@ import DNSWire
 /// The objects of one namespace in one byte array: the form registries and snapshots keep them in between changes.
 ///
 /// `NamespaceObjects` is the working form (arrays of structs, an index, a string or an array per name and endpoint
-/// list), which cost about 500 bytes per service at 100,000 services, a third of the server's memory; packed, the same
-/// objects take about 60. A namespace is unpacked (`objects`) only to be compiled into answers, merged with another
-/// source's objects, or changed, which touch one namespace at a time.
+/// list), which cost about 500 bytes per service and its slice at 100,000 services, a third of the server's memory;
+/// packed, the same objects take about 100. A namespace is unpacked (`objects`) only to be compiled into answers,
+/// merged with another source's objects, or changed, which touch one namespace at a time.
 ///
 /// Two packed namespaces are equal when their objects are, as `NamespaceObjects` compares them: the packing is
 /// canonical (the same objects in the same order give the same bytes), and whether the namespace is declared is kept
