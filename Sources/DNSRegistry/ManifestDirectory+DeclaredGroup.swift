@@ -10,9 +10,9 @@ extension ManifestDirectory {
     struct DeclaredGroup: Sendable {
         /// Every declaration's identity and line, in file order, repeats included: what merging across files and the
         /// duplicate warnings need. A declaration yielding nothing (an FQDN EndpointSlice) still replaces another
-        /// file's definition of the same object. Stored without the namespace, the group's, and packed: each is its
-        /// kind, its name's length and bytes, and its line as a varint, about 20 bytes where a struct with a `String`
-        /// took 24, plus 48 of heap for a name over 15 bytes (most EndpointSlice names).
+        /// file's definition of the same object. Stored without the namespace, the group's, and packed as
+        /// `PackedNamespace` packs (kind byte, name, line), about 20 bytes where a struct with a `String` took 24,
+        /// plus 48 of heap for a name over 15 bytes (most EndpointSlice names).
         private var sites: [UInt8]
         /// The namespace of the group's objects; empty for master files.
         private var namespace: String
@@ -51,19 +51,15 @@ extension ManifestDirectory {
         init(_ declarations: [ManifestParser.Declaration]) {
             let namespace = declarations.lazy.map(\.key.namespace).first { !$0.isEmpty } ?? ""
             self.namespace = namespace
-            var sites: [UInt8] = []
+            var sites = PackWriter()
             for declaration in declarations {
                 let kind = Kind(declaration.key.kind)
                 assert(declaration.key.namespace == (kind.isNamespaced ? namespace : ""))
-                sites.append(kind.rawValue)
-                var name = declaration.key.name
-                name.withUTF8 { utf8 in
-                    Varint.append(utf8.count, to: &sites)
-                    sites.append(contentsOf: utf8)
-                }
-                Varint.append(max(declaration.line, 0), to: &sites)
+                sites.bytes.append(kind.rawValue)
+                sites.write(declaration.key.name)
+                sites.writeCount(max(declaration.line, 0))
             }
-            self.sites = sites.exactlySized()
+            self.sites = sites.bytes.exactlySized()
             var owners: [RegistryObjectKey: [RegistryObject]] = [:]
             for declaration in declarations {
                 owners[declaration.key] = declaration.objects
@@ -80,17 +76,12 @@ extension ManifestDirectory {
         /// Every declaration's key and line, in file order, repeats included.
         var declarationSites: [(key: RegistryObjectKey, line: Int)] {
             var result: [(key: RegistryObjectKey, line: Int)] = []
-            var offset = 0
-            while offset < sites.count {
-                let kind = Kind(rawValue: sites[offset])!
-                offset += 1
-                let length = Varint.read(sites, at: &offset)
-                let name = String(decoding: sites[offset..<(offset + length)], as: UTF8.self)
-                offset += length
-                let line = Varint.read(sites, at: &offset)
-                let key = RegistryObjectKey(
-                    kind: kind.text, namespace: kind.isNamespaced ? namespace : "", name: name)
-                result.append((key, line))
+            var reader = PackReader(sites)
+            while reader.offset < sites.count {
+                let kind = Kind(rawValue: reader.readByte())!
+                let name = reader.readString()
+                let key = RegistryObjectKey(kind: kind.text, namespace: kind.isNamespaced ? namespace : "", name: name)
+                result.append((key, reader.readCount()))
             }
             return result
         }

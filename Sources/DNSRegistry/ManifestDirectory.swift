@@ -165,16 +165,9 @@ public final class ManifestDirectory: Sendable {
         return hasher.finalize()
     }
 
-    /// Parses files on every core: at start-up, reading the manifests is most of the time to the first answer, and
-    /// files are independent of each other. The results are in the order given.
-    static func parseConcurrently(
-        _ files: [(path: String, content: Result<Data, ManifestError>)]
-    ) -> [Result<[MergeGroup: DeclaredGroup], ManifestError>] {
-        concurrentMap(files.count) { parse(path: files[$0].path, content: files[$0].content) }
-    }
-
-    /// `transform` of `0..<count` on every core, in order.
-    private static func concurrentMap<Element>(_ count: Int, _ transform: (Int) -> Element) -> [Element] {
+    /// `transform` of `0..<count` on every core, in order: at start-up, reading the manifests is most of the time to
+    /// the first answer, and files are independent of each other.
+    static func concurrentMap<Element>(_ count: Int, _ transform: (Int) -> Element) -> [Element] {
         guard count > 1 else { return (0..<count).map(transform) }
         let results = UnsafeMutableBufferPointer<Element?>.allocate(capacity: count)
         results.initialize(repeating: nil)

@@ -179,7 +179,7 @@ struct PackWriter {
         }
     }
 
-    private mutating func write(_ text: String) {
+    mutating func write(_ text: String) {
         var text = text
         text.withUTF8 { utf8 in
             writeCount(utf8.count)
@@ -300,7 +300,7 @@ struct PackReader {
         return addresses
     }
 
-    private mutating func readString() -> String {
+    mutating func readString() -> String {
         let count = readCount()
         defer { offset += count }
         return bytes.withUnsafeBufferPointer { buffer in
@@ -323,7 +323,7 @@ struct PackReader {
         return Array(bytes[offset..<(offset + count)])
     }
 
-    private mutating func readByte() -> UInt8 {
+    mutating func readByte() -> UInt8 {
         defer { offset += 1 }
         return bytes[offset]
     }

@@ -26,7 +26,9 @@ import Testing
         }
         let unreadable = ManifestError(path: "/manifests/unreadable.yaml", line: 0, reason: "cannot be read")
         files.append(("/manifests/unreadable.yaml", .failure(unreadable)))
-        let concurrent = ManifestDirectory.parseConcurrently(files)
+        let concurrent = ManifestDirectory.concurrentMap(files.count) {
+            ManifestDirectory.parse(path: files[$0].path, content: files[$0].content)
+        }
         let oneByOne = files.map { ManifestDirectory.parse(path: $0.path, content: $0.content) }
         #expect(concurrent.count == files.count)
         for (index, (lhs, rhs)) in zip(concurrent, oneByOne).enumerated() {
