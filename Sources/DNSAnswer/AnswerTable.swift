@@ -155,7 +155,7 @@ public final class AnswerTable: @unchecked Sendable {
             (views.baseAddress! + number).initialize(to: PartView(part))
         }
         nameCount = parts.reduce(0) { $0 + ($1?.nodes.count ?? 0) }
-        index = NodeIndex(nameCount: nameCount, parts: parts)
+        index = NodeIndex(nameCount: nameCount, parts: parts, reusing: previous?.index)
         if let previous, index.hasLayout(of: previous.index), patchIndex(of: previous, replaced: replaced) {
             return
         }

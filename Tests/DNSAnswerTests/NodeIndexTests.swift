@@ -52,4 +52,54 @@ struct NodeIndexTests {
         #expect(!index.remove(part: 0, node: 0, hash: views[0].nodes![0].hash, views: views))
         index.deallocate()
     }
+
+    /// A probe reads the node only of entries whose fingerprint (the hash's top bits) is the name's: a name missing
+    /// from a crowded probe sequence reads none.
+    @Test(arguments: [false, true])
+    func entriesWithAnotherFingerprintAreNotRead(wide: Bool) {
+        let nodeCount = 100
+        let index = NodeIndex(nameCount: nodeCount, partCount: 1, largestPart: wide ? 1 << 31 : nodeCount)
+        #expect((index.wide != nil) == wide)
+        #expect(index.fingerprintBits >= 8)
+        index.clear()
+        // Every hash has the same low bits, so all share one probe sequence; their top bytes differ.
+        func hash(_ node: Int) -> UInt32 { UInt32(node + 1) << 24 | 0x5A }
+        for node in 0..<nodeCount {
+            index.insert(part: 0, node: node, hash: hash(node))
+        }
+        var reads: [Int] = []
+        let found = index.probe(hash: hash(70)) { _, node in
+            reads.append(node)
+            return node == 70
+        }
+        #expect(found == AnswerTable.Location(part: 0, index: 70))
+        #expect(reads == [70])
+        reads = []
+        let missing = index.probe(hash: 0xEE00_005A) { _, node in
+            reads.append(node)
+            return false
+        }
+        #expect(missing == nil)
+        #expect(reads.isEmpty)
+        index.deallocate()
+    }
+
+    /// A new index keeps the previous one's layout while the parts fit it, so a change patches a copy of the old
+    /// slots; parts that outgrow it get a layout of their own (and a full indexing).
+    @Test func layoutIsKeptWhilePartsFit() {
+        let previous = NodeIndex(nameCount: 600, partCount: 3, largestPart: 200)
+        defer { previous.deallocate() }
+        #expect(previous.partBits == 2 && previous.nodeBits == 8 && previous.fingerprintBits == 22)
+        let grown = NodeIndex(nameCount: 600, partCount: 3, largestPart: 256, reusing: previous)
+        defer { grown.deallocate() }
+        #expect(grown.hasLayout(of: previous))
+        let outgrown = NodeIndex(nameCount: 600, partCount: 3, largestPart: 257, reusing: previous)
+        defer { outgrown.deallocate() }
+        #expect(!outgrown.hasLayout(of: previous))
+        #expect(outgrown.nodeBits == 9)
+        let moreParts = NodeIndex(nameCount: 600, partCount: 4, largestPart: 10, reusing: previous)
+        defer { moreParts.deallocate() }
+        #expect(!moreParts.hasLayout(of: previous))
+        #expect(moreParts.partBits == 3 && moreParts.nodeBits == 4)
+    }
 }
