@@ -84,13 +84,13 @@ import Testing
         let configuration = Self.configurations[0].1
         let table = AnswerTable.build(from: try cluster.snapshot(), configuration: configuration, serial: 1)
         #expect(table.indexIsConsistent())
-        let name = try Name("lonely.c.svc.cluster.local").lowercased().wire
+        let name = Name("lonely.c.svc.cluster.local").lowercased().wire
         let location = try #require(name.withUnsafeBytes { table.findNode($0) })
         let node = table.node(location)
         #expect(node.suffix == .services)
         #expect(Int(node.keyLength) == 1 + "lonely".utf8.count)
         #expect(table.parts[location.part]!.key(of: location.index) == name)
-        let pointer = try Name("99.99.99.10.in-addr.arpa").wire
+        let pointer = Name("99.99.99.10.in-addr.arpa").wire
         let reverse = try #require(pointer.withUnsafeBytes { table.findNode($0) })
         #expect(table.node(reverse).suffix == .none)
         // Its PTR answer keeps only `lonely` of the target; written out, it is the whole record.
@@ -100,7 +100,7 @@ import Testing
         #expect(Array(written.suffix(name.count)) == name)
         #expect(Int(written[10]) << 8 | Int(written[11]) == name.count)
         // A name that differs only in the namespace label is not found through another namespace's suffix.
-        let elsewhere = try Name("lonely.d.svc.cluster.local").lowercased().wire
+        let elsewhere = Name("lonely.d.svc.cluster.local").lowercased().wire
         #expect(elsewhere.withUnsafeBytes { table.findNode($0) } == nil)
     }
 
