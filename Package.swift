@@ -27,6 +27,8 @@ let package = Package(
             name: "CSocketShims",
             cSettings: [.define("_GNU_SOURCE")]
         ),
+        // Cache prefetch hints for the answer table's batched lookups (a builtin Swift cannot spell).
+        .target(name: "CPrefetch"),
         .target(name: "DNSWire"),
         .target(
             name: "DNSRegistry",
@@ -36,7 +38,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "DNSAnswer", dependencies: ["DNSWire", "DNSRegistry"]),
+        .target(name: "DNSAnswer", dependencies: ["DNSWire", "DNSRegistry", "CPrefetch"]),
         .target(name: "DNSForward", dependencies: ["DNSWire"]),
         .target(
             name: "DNSKubernetes",

@@ -196,11 +196,19 @@ public final class AnswerTable: @unchecked Sendable {
     /// FNV-1a over the lowercased wire name: cheap, and good enough for DNS names behind a sparse table.
     @inline(__always)
     static func hash(_ key: UnsafeRawBufferPointer) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
+        var hash = hashBasis
         for byte in key {
-            hash = (hash ^ UInt32(byte)) &* 16_777_619
+            hash = Self.hash(hash, adding: byte)
         }
         return hash
+    }
+
+    static let hashBasis: UInt32 = 2_166_136_261
+
+    /// One byte more of FNV-1a, for hashing a name while reading it.
+    @inline(__always)
+    static func hash(_ hash: UInt32, adding byte: UInt8) -> UInt32 {
+        (hash ^ UInt32(byte)) &* 16_777_619
     }
 
     /// The node whose name is `key` (lowercased wire form).

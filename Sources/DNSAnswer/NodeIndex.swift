@@ -1,3 +1,5 @@
+internal import CPrefetch
+
 /// The slots of an `AnswerTable`'s index: open addressing with linear probing over every node of every part, each
 /// entry `fingerprint << (partBits + nodeBits) | (part + 1) << nodeBits | node`, 0 when empty.
 ///
@@ -216,5 +218,24 @@ struct NodeIndex {
             }
             slot = (slot + 1) & mask
         }
+    }
+
+    // MARK: - Prefetching
+
+    /// Starts loading the slot where `hash`'s probe sequence begins.
+    @inline(__always)
+    func prefetchFirstSlot(hash: UInt32) {
+        let slot = Int(hash) & (capacity - 1)
+        if let narrow {
+            CPrefetch_read(narrow.baseAddress! + slot)
+        } else {
+            CPrefetch_read(wide!.baseAddress! + slot)
+        }
+    }
+
+    /// The first entry on `hash`'s probe sequence with `hash`'s fingerprint: the node a lookup of it reads first.
+    @inline(__always)
+    func firstCandidate(hash: UInt32) -> AnswerTable.Location? {
+        probe(hash: hash) { _, _ in true }
     }
 }

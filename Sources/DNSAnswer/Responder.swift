@@ -68,6 +68,9 @@ public final class Responder {
     private let key: UnsafeMutableRawBufferPointer
     private let labelStarts: UnsafeMutableBufferPointer<Int>
     private let addressScratch: UnsafeMutableRawBufferPointer
+    /// `prefetch`'s per-query state between its stages: each question (nil: unreadable), then its candidate node.
+    let prefetchQuestions: UnsafeMutableBufferPointer<PrefetchedQuestion?>
+    let prefetchLocations: UnsafeMutableBufferPointer<AnswerTable.Location?>
 
     public init(zones: [Name], table: AnswerTable? = nil) {
         zoneApexes = zones.map { $0.lowercased().wire }
@@ -75,12 +78,16 @@ public final class Responder {
         key = .allocate(byteCount: Name.maxWireLength + 1, alignment: 8)
         labelStarts = .allocate(capacity: Responder.maxLabels + 1)
         addressScratch = .allocate(byteCount: 16, alignment: 8)
+        prefetchQuestions = .allocate(capacity: Responder.prefetchBatch)
+        prefetchLocations = .allocate(capacity: Responder.prefetchBatch)
     }
 
     deinit {
         key.deallocate()
         labelStarts.deallocate()
         addressScratch.deallocate()
+        prefetchQuestions.deallocate()
+        prefetchLocations.deallocate()
     }
 
     /// Writes the reply to `query` into `response` and returns its length; 0 means drop, `Responder.forward` (only with

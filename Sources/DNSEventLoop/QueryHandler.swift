@@ -9,4 +9,13 @@ public protocol QueryHandler: AnyObject {
     func respond(
         to query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext
     ) -> Int
+
+    /// Called by `UDPService` with each batch of datagrams it received, before `respond` is called for them: the
+    /// handler may start loading what answering them will read (cache prefetches), but must not answer or change
+    /// anything an answer depends on. `query(i)` is the i-th datagram for `i` in `0..<count`.
+    func prepare(count: Int, query: (Int) -> UnsafeRawBufferPointer)
+}
+
+extension QueryHandler {
+    public func prepare(count: Int, query: (Int) -> UnsafeRawBufferPointer) {}
 }

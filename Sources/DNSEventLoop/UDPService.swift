@@ -103,6 +103,7 @@ public final class UDPService<Handler: QueryHandler> {
             }
             guard count > 0 else { return }
             received += count
+            handler.prepare(count: count) { batch.datagram($0) }
             for index in 0..<count {
                 // Cheapest checks first (STYLE.md habit 3): a cut datagram cannot be parsed, and a reply to source
                 // port 0 cannot be delivered (and port 0 is a reflection-attack tell).

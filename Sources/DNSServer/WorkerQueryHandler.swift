@@ -72,6 +72,10 @@ final class WorkerQueryHandler: QueryHandler {
         return length
     }
 
+    func prepare(count: Int, query: (Int) -> UnsafeRawBufferPointer) {
+        responder.prefetch(count: count, query: query)
+    }
+
     @inline(__always)
     private func answer(
         _ query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext

@@ -69,7 +69,7 @@ struct ResponderAllocationTests {
         #expect(allocations == 0, "\(queryCase.label): \(allocations) allocations in \(Self.queriesPerRun) queries")
     }
 
-    /// Every kind interleaved, as a worker sees them, TCP and UDP alike.
+    /// Every kind interleaved, as a worker sees them, TCP and UDP alike, each batch prefetched first.
     @Test func answeringAMixAllocatesNothing() throws {
         let responder = Responder(zones: ["cluster.local."], table: try AllocationFixture.table())
         let response = UnsafeMutableRawBufferPointer.allocate(byteCount: 65535, alignment: 8)
@@ -89,12 +89,17 @@ struct ResponderAllocationTests {
         }
         let answeredBefore = responder.counters.answered
 
+        // As a worker's UDP service does: each batch of 32 prefetched (`Responder.prefetch`), then answered.
+        let batchSize = 32
         var total = 0
         CMallocCounter_start()
-        for index in 0..<Self.queriesPerRun {
-            let which = index % queryCount
-            total &+= responder.respond(
-                to: UnsafeRawBufferPointer(queries[which]), into: response, transport: transports[which])
+        for batchStart in stride(from: 0, to: Self.queriesPerRun, by: batchSize) {
+            responder.prefetch(count: batchSize) { UnsafeRawBufferPointer(queries[(batchStart + $0) % queryCount]) }
+            for index in batchStart..<(batchStart + batchSize) {
+                let which = index % queryCount
+                total &+= responder.respond(
+                    to: UnsafeRawBufferPointer(queries[which]), into: response, transport: transports[which])
+            }
         }
         let allocations = CMallocCounter_stop()
         #expect(total > 0)

@@ -13,11 +13,18 @@ final class EchoHandler: QueryHandler {
     private(set) var calls = 0
     /// Deferred queries: their route and the reply they will get (the query reversed).
     private(set) var deferred: [(route: ReplyRoute, reply: [UInt8])] = []
+    /// Every `prepare` batch and `respond` call in order, with the queries each saw.
+    private(set) var events: [(isPrepare: Bool, queries: [[UInt8]])] = []
+
+    func prepare(count: Int, query: (Int) -> UnsafeRawBufferPointer) {
+        events.append((true, (0..<count).map { Array(query($0)) }))
+    }
 
     func respond(
         to query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext
     ) -> Int {
         calls += 1
+        events.append((false, [Array(query)]))
         guard let first = query.first, first != Self.drop, query.count <= response.count else { return 0 }
         if first == Self.transport {
             response[0] = context.transport == .udp ? UInt8(ascii: "U") : UInt8(ascii: "T")

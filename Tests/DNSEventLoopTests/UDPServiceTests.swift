@@ -49,6 +49,37 @@ struct UDPServiceTests {
         }
     }
 
+    /// The handler sees each received batch (`prepare`) before it is asked to answer any query of it.
+    @Test func everyBatchIsPreparedBeforeItsQueriesAreAnswered() throws {
+        let burst = 80
+        try withLoop(Self.serve("127.0.0.1:0")) { loop in
+            let local = try loop.run { _, udp in udp.localAddress }
+            let client = try TestSocket(udpFor: local)
+            for index in 0..<burst {
+                client.send([2, UInt8(index)], to: local)
+            }
+            for _ in 0..<burst {
+                guard case .bytes = client.read() else { break }
+            }
+            let events = try loop.run { _, udp in udp.handler.events }
+            var prepared: [[UInt8]] = []
+            var answered = 0
+            for event in events {
+                if event.isPrepare {
+                    #expect(event.queries.count <= UDPBatch.size)
+                    // A batch is prepared only once the previous one is answered.
+                    #expect(answered == prepared.count)
+                    prepared += event.queries
+                } else {
+                    #expect(answered < prepared.count && event.queries[0] == prepared[answered])
+                    answered += 1
+                }
+            }
+            #expect(answered == burst)
+            #expect(prepared.count == burst)
+        }
+    }
+
     @Test func handlerReturningZeroSendsNothing() throws {
         try withLoop(Self.serve("127.0.0.1:0")) { loop in
             let local = try loop.run { _, udp in udp.localAddress }

@@ -1,0 +1,2 @@
+// CPrefetch is header-only (static inline); SwiftPM needs one source file for a C target.
+#include "CPrefetch.h"
