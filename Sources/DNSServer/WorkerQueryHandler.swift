@@ -17,6 +17,8 @@ final class WorkerQueryHandler: QueryHandler {
     private(set) var requestTypes = RequestTypeCounts()
     /// Response codes of forwarded answers (the responder counts its own).
     private(set) var forwardedResponses: [String: Int] = [:]
+    /// When the UDP query answered last finished, or its batch arrived (`prepare`): the next UDP query's start.
+    private var batchClock = ContinuousClock.now
 
     init(responder: Responder, forwarder: Forwarder? = nil, queryLog: Logger? = nil) {
         self.responder = responder
@@ -54,10 +56,15 @@ final class WorkerQueryHandler: QueryHandler {
     func respond(
         to query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext
     ) -> Int {
-        let started = ContinuousClock.now
+        // A UDP batch's queries are answered back to back, so one's end is the next one's start: one clock read
+        // per query instead of two (each was ~1% of a query's CPU under load).
+        let isUDP = context.transport == .udp
+        let started = isUDP ? batchClock : ContinuousClock.now
         let length = answer(query, into: response, context: context)
+        let finished = ContinuousClock.now
+        if isUDP { batchClock = finished }
         guard length > 0 else { return length }
-        let elapsed = ContinuousClock.now - started
+        let elapsed = finished - started
         let (seconds, attoseconds) = elapsed.components
         histograms.record(
             seconds: Double(seconds) + Double(attoseconds) * 1e-18,
@@ -73,6 +80,7 @@ final class WorkerQueryHandler: QueryHandler {
     }
 
     func prepare(count: Int, query: (Int) -> UnsafeRawBufferPointer) {
+        batchClock = ContinuousClock.now
         responder.prefetch(count: count, query: query)
     }
 
