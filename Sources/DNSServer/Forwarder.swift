@@ -321,16 +321,24 @@ final class Forwarder {
 
     // MARK: - Chasing aliases
 
+    /// The query a chase asks for `target`: the type the client asked, class IN, the client's CD bit and EDNS (so
+    /// its DO bit).
+    private static func targetQuery(for client: ClientQuery, target: Name) -> ClientQuery {
+        ClientQuery(
+            id: client.id, question: Question(name: target, type: client.question.type, recordClass: .internet),
+            checkingDisabled: client.checkingDisabled, edns: client.edns)
+    }
+
     /// Asks for `target` (the type the client asked), from the cache or upstream, on behalf of `chase`.
     private func resolve(_ chase: Chase, target: Name, now: ContinuousClock.Instant) -> Step {
         var chase = chase
         chase.asked.append(target)
-        let query = ClientQuery(
-            id: chase.query.id,
-            question: Question(name: target, type: chase.query.question.type, recordClass: .internet),
-            checkingDisabled: chase.query.checkingDisabled, edns: chase.query.edns)
-        if let (reply, _) = cache.lookup(query, clientLimit: Forwarder.tcpReplyLimit, now: now) {
+        let query = Forwarder.targetQuery(for: chase.query, target: target)
+        if let (reply, hit) = cache.lookup(query, clientLimit: Forwarder.tcpReplyLimit, now: now) {
             counters.cacheHits += 1
+            if hit.shouldPrefetch {
+                prefetch(query, now: now)
+            }
             return complete(chase, with: reply, now: now)
         }
         let route = routeIndex(for: target)
