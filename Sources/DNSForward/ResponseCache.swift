@@ -226,10 +226,10 @@ public struct ResponseCache {
             let position = find(
                 name: name, type: type, recordClass: recordClass, dnssecOK: dnssecOK,
                 checkingDisabled: checkingDisabled, hash: hash),
-            let ttls = freshTTLs(position, now: now),
-            let length = write(slots[position].reply, ttls)
+            case let expiry = expiry(of: position), now < expiry,
+            let length = write(slots[position].reply, agedTTLs(position, now: now))
         else { return nil }
-        var hit = recordFreshHit(position, now: now)
+        var hit = recordFreshHit(position, remaining: expiry - now)
         hit.length = length
         return hit
     }
@@ -243,10 +243,10 @@ public struct ResponseCache {
             counters.misses += 1
             return nil
         }
-        if let ttls = freshTTLs(position, now: now) {
-            return (position, ttls, recordFreshHit(position, now: now))
+        let expiry = expiry(of: position)
+        if now < expiry {
+            return (position, agedTTLs(position, now: now), recordFreshHit(position, remaining: expiry - now))
         }
-        let expiry = slots[position].storedAt + .seconds(slots[position].ttl)
         let canServeStale = !slots[position].isServFail && now < expiry + configuration.serveStale
         if !canServeStale {
             remove(position)
@@ -260,19 +260,26 @@ public struct ResponseCache {
         return (position, .fixed(configuration.staleTTL), Hit(length: 0, shouldPrefetch: false, isStale: true))
     }
 
-    /// The TTLs of the entry at `position` written `now`, counted down by its age; `nil` once it has expired.
-    private func freshTTLs(_ position: Int, now: ContinuousClock.Instant) -> CompiledReply.TTLs? {
-        let storedAt = slots[position].storedAt
+    /// When the entry at `position` expires. This and the next two are forced inline: every cache hit runs them, and
+    /// left as calls they cost a plain hit about 200 instructions more (callgrind).
+    @inline(__always)
+    private func expiry(of position: Int) -> ContinuousClock.Instant {
+        slots[position].storedAt + .seconds(slots[position].ttl)
+    }
+
+    /// The TTLs of the fresh entry at `position` written `now`: counted down by its age.
+    @inline(__always)
+    private func agedTTLs(_ position: Int, now: ContinuousClock.Instant) -> CompiledReply.TTLs {
         let ttl = slots[position].ttl
-        guard now < storedAt + .seconds(ttl) else { return nil }
-        let age = UInt32(clamping: (now - storedAt).components.seconds)
+        let age = UInt32(clamping: (now - slots[position].storedAt).components.seconds)
         return .aged(by: age, ceiling: ttl - min(age, ttl))
     }
 
-    /// Counts a hit on the fresh entry at `position`, touches it and decides whether it is due for prefetch.
-    private mutating func recordFreshHit(_ position: Int, now: ContinuousClock.Instant) -> Hit {
+    /// Counts a hit on the fresh entry at `position`, with `remaining` of its TTL left: touches it and decides
+    /// whether it is due for prefetch.
+    @inline(__always)
+    private mutating func recordFreshHit(_ position: Int, remaining: Duration) -> Hit {
         let ttl = slots[position].ttl
-        let remaining = slots[position].storedAt + .seconds(ttl) - now
         counters.hits += 1
         slots[position].hits += 1
         var prefetch = false
