@@ -81,6 +81,16 @@ public struct CompiledReply: Sendable {
         case aged(by: UInt32, ceiling: UInt32)
         /// All set to one value: serve-stale answers carry 30 s (RFC 8767 §4).
         case fixed(UInt32)
+
+        /// The TTL written for a record stored with `original`.
+        @inline(__always)
+        func applied(to original: UInt32) -> UInt32 {
+            switch self {
+            case .unchanged: original
+            case .aged(let age, let ceiling): min(original > age ? original - age : 0, ceiling)
+            case .fixed(let value): value
+            }
+        }
     }
 
     /// Writes the reply for `query` into `buffer` and returns its length.
@@ -153,13 +163,7 @@ public struct CompiledReply: Sendable {
                 let original =
                     UInt32(buffer[offset]) << 24 | UInt32(buffer[offset + 1]) << 16
                     | UInt32(buffer[offset + 2]) << 8 | UInt32(buffer[offset + 3])
-                let ttl: UInt32
-                switch ttls {
-                case .unchanged: ttl = original
-                case .aged(let age, let ceiling): ttl = min(original > age ? original - age : 0, ceiling)
-                case .fixed(let value): ttl = value
-                }
-                put32(buffer, offset, ttl)
+                put32(buffer, offset, ttls.applied(to: original))
             }
         }
         guard let dnssecOK = edns else { return end }

@@ -79,6 +79,11 @@ final class Forwarder {
     private var routes: [Route]
     /// Internal rather than private so that the allocation tests can fill it without an upstream.
     var cache: ResponseCache
+    /// Whether a chase whose target is cached is completed in place (`answerChaseFromCache`); turned off only by
+    /// tests, to run the decoding path on the same data and compare.
+    var completesChasesInPlace = true
+    /// Chases `answerChaseFromCache` completed: how tests tell the in-place path from its fallback.
+    private(set) var chasesCompletedInPlace = 0
     private var sockets: [UDPSocket] = []
     private var socketByFamily: (v4: UDPSocket?, v6: UDPSocket?) = (nil, nil)
     /// Source address of a reply → the upstream it must be, so a datagram from anywhere else is rejected at once.
@@ -190,7 +195,15 @@ final class Forwarder {
     func handle(
         _ query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext
     ) -> Int {
-        let cached = answerFromCache(query, into: response, context: context)
+        handle(query, into: response, context: context, now: clock.now)
+    }
+
+    /// `handle(_:into:context:)` at `now` (tests pass their own).
+    func handle(
+        _ query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext,
+        now: ContinuousClock.Instant
+    ) -> Int {
+        let cached = answerFromCache(query, into: response, context: context, now: now)
         if case .answered(let length) = cached {
             return length
         }
@@ -208,7 +221,6 @@ final class Forwarder {
         }
         let limit = min(
             context.transport == .udp ? clientQuery.udpLimit : Forwarder.tcpReplyLimit, response.count)
-        let now = clock.now
         if case .chase(let reply, let target) = Responder.handOver(in: UnsafeRawBufferPointer(response)) {
             guard let answer = try? Message(decoding: reply) else { return 0 }
             counters.chased += 1
@@ -271,15 +283,18 @@ final class Forwarder {
     /// The cache-hit path, which allocates nothing (STYLE habit 6; `ForwarderAllocationTests`): the query is read in
     /// place (`WireQuery`) and looked up by its wire name. `handle`'s order of checks stands: a loop probe is HINFO
     /// IN (`LoopDetector.probeType`), so a query of any other type is none, and an HINFO query goes the slow way when
-    /// loop detection is on; a chase note in `response` (`Responder.handOver`) goes the slow way too.
+    /// loop detection is on; a chase note in `response` goes to `answerChaseFromCache`.
     private func answerFromCache(
-        _ query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext
+        _ query: UnsafeRawBufferPointer, into response: UnsafeMutableRawBufferPointer, context: QueryContext,
+        now: ContinuousClock.Instant
     ) -> CacheAttempt {
         guard let wire = WireQuery(query) else { return .notTried }
         if configuration.loopWatch != nil, wire.type == LoopDetector.probeType.rawValue { return .notTried }
-        guard case .forward = Responder.handOver(in: UnsafeRawBufferPointer(response)) else { return .notTried }
         let limit = min(context.transport == .udp ? wire.udpLimit : Forwarder.tcpReplyLimit, response.count)
-        let now = clock.now
+        if let note = ChaseNote(UnsafeRawBufferPointer(response)) {
+            return answerChaseFromCache(query, wire, note: note, into: response, limit: limit, now: now)
+        }
+        guard case .forward = Responder.handOver(in: UnsafeRawBufferPointer(response)) else { return .notTried }
         guard let hit = cache.lookup(wire, in: query, clientLimit: limit, now: now, into: response) else {
             return .missed
         }
@@ -287,6 +302,39 @@ final class Forwarder {
         if hit.shouldPrefetch, let clientQuery = try? ClientQuery(decoding: Array(query)) {
             // Once per entry and TTL: allocating here is fine.
             prefetch(clientQuery, now: now)
+        }
+        return .answered(hit.length)
+    }
+
+    /// The chase of an alias whose target's reply is cached and ends the chain, completed in place (`AliasReply`):
+    /// the bytes the decoding path (`resolve`, `complete`, `encode`) sends, the counters it counts, the prefetch it
+    /// starts, without allocating. Anything else (a miss, an expired entry, a reply `AliasReply` declines) is
+    /// `.notTried`: nothing was counted or changed, and the decoding path does it all.
+    private func answerChaseFromCache(
+        _ query: UnsafeRawBufferPointer, _ wire: WireQuery, note: ChaseNote,
+        into response: UnsafeMutableRawBufferPointer, limit: Int, now: ContinuousClock.Instant
+    ) -> CacheAttempt {
+        guard completesChasesInPlace, let alias = AliasReply(note.reply, target: note.target) else { return .notTried }
+        // The key of the decoding path's `targetQuery`: the target, the client's type, class IN, its DO and CD.
+        let hit = cache.lookup(
+            name: note.target, type: wire.type, recordClass: RecordClass.internet.rawValue,
+            dnssecOK: wire.hasEDNS && wire.dnssecOK, checkingDisabled: wire.checkingDisabled, now: now
+        ) { cached, ttls in
+            alias.write(completingWith: cached, ttls: ttls, limit: limit, into: response)
+        }
+        guard let hit else { return .notTried }
+        counters.chased += 1
+        counters.cacheHits += 1
+        chasesCompletedInPlace += 1
+        Forwarder.setRecursionAvailable(response)
+        if hit.shouldPrefetch {
+            // Once per entry and TTL: allocating here is fine. The note is overwritten; the target is our last
+            // CNAME's, in the reply just written.
+            var reader = WireReader(
+                UnsafeRawBufferPointer(rebasing: response[0..<hit.length]), offset: alias.targetOffset)
+            if let clientQuery = try? ClientQuery(decoding: Array(query)), let target = try? reader.readName() {
+                prefetch(Forwarder.targetQuery(for: clientQuery, target: target), now: now)
+            }
         }
         return .answered(hit.length)
     }
@@ -321,16 +369,24 @@ final class Forwarder {
 
     // MARK: - Chasing aliases
 
+    /// The query a chase asks for `target`: the type the client asked, class IN, the client's CD bit and EDNS (so
+    /// its DO bit), as `answerChaseFromCache` looks it up too.
+    private static func targetQuery(for client: ClientQuery, target: Name) -> ClientQuery {
+        ClientQuery(
+            id: client.id, question: Question(name: target, type: client.question.type, recordClass: .internet),
+            checkingDisabled: client.checkingDisabled, edns: client.edns)
+    }
+
     /// Asks for `target` (the type the client asked), from the cache or upstream, on behalf of `chase`.
     private func resolve(_ chase: Chase, target: Name, now: ContinuousClock.Instant) -> Step {
         var chase = chase
         chase.asked.append(target)
-        let query = ClientQuery(
-            id: chase.query.id,
-            question: Question(name: target, type: chase.query.question.type, recordClass: .internet),
-            checkingDisabled: chase.query.checkingDisabled, edns: chase.query.edns)
-        if let (reply, _) = cache.lookup(query, clientLimit: Forwarder.tcpReplyLimit, now: now) {
+        let query = Forwarder.targetQuery(for: chase.query, target: target)
+        if let (reply, hit) = cache.lookup(query, clientLimit: Forwarder.tcpReplyLimit, now: now) {
             counters.cacheHits += 1
+            if hit.shouldPrefetch {
+                prefetch(query, now: now)
+            }
             return complete(chase, with: reply, now: now)
         }
         let route = routeIndex(for: target)

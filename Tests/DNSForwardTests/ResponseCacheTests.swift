@@ -235,6 +235,38 @@ import Testing
         #expect(cache.lookup(clientQuery("www.example."), clientLimit: 512, now: at(4)) != nil)
         #expect(cache.lookup(clientQuery("www.example."), clientLimit: 512, now: at(6), upstreamsFailed: true) == nil)
     }
+
+    /// `lookup(name:…writingWith:)` for `name` (wire form, any case), type A, class IN, no DO or CD.
+    static func offer(
+        _ cache: inout ResponseCache, _ name: Name, now: ContinuousClock.Instant,
+        _ write: (CompiledReply, CompiledReply.TTLs) -> Int?
+    ) -> ResponseCache.Hit? {
+        name.wire.withUnsafeBytes { name in
+            cache.lookup(
+                name: name, type: RecordType.a.rawValue, recordClass: RecordClass.internet.rawValue, dnssecOK: false,
+                checkingDisabled: false, now: now, writingWith: write)
+        }
+    }
+
+    /// The lookup a caller may decline (the in-place chase): declined, missing or expired, it leaves the counters and
+    /// the entries as they were; written, it counts as `lookup` does, with the same TTLs.
+    @Test func aLookupTheWriterDeclinesChangesNothing() {
+        var cache = ResponseCache()
+        cache.store(Self.positive([60]), for: Self.key, now: t0)
+        var offered: CompiledReply.TTLs?
+        #expect(Self.offer(&cache, "WWW.Example.", now: at(20.5)) { offered = $1; return nil } == nil)
+        #expect(offered == .aged(by: 20, ceiling: 40))
+        #expect(cache.counters == ResponseCache.Counters())
+        #expect(Self.offer(&cache, "other.example.", now: at(20.5)) { _, _ in 1 } == nil)
+        #expect(Self.offer(&cache, "www.example.", now: at(61)) { _, _ in 1 } == nil)
+        #expect(cache.counters == ResponseCache.Counters())
+        #expect(cache.count == 1, "an expired entry is left for the lookup that follows")
+
+        let hit = Self.offer(&cache, "www.example.", now: at(20.5)) { _, _ in 42 }
+        #expect(hit == ResponseCache.Hit(length: 42, shouldPrefetch: false, isStale: false))
+        #expect(cache.counters.hits == 1)
+        #expect(cache.counters.misses == 0)
+    }
 }
 
 struct CacheMiss: Error {}

@@ -203,6 +203,29 @@ struct ExternalNameChasingTests {
 }
 
 extension ExternalNameChasingTests {
+    /// A popular target about to expire is refreshed from upstream when a chase finds it in the cache, as a popular
+    /// forwarded name is.
+    @Test func aCachedTargetDueForPrefetchIsRefreshed() throws {
+        let upstream = try FakeUpstream(ForwardingTests.answering(["db.example.com. 10 IN A 192.0.2.44"]))
+        defer { upstream.stop() }
+        var cache = ResponseCache.Configuration()
+        // Refresh after the first hit once less than 90% of the TTL is left: a second into a 10 s TTL.
+        cache.prefetchHits = 1
+        cache.prefetchPercent = 90
+        let forwarding = ForwardConfiguration(
+            upstreams: [try UpstreamAddress(parsing: upstream.address)], attemptTimeout: .milliseconds(500),
+            budget: .seconds(1), cache: cache)
+        let running = try RunningServer(files: ["services.yaml": Self.manifest], threads: 1, forwarding: forwarding)
+        defer { running.stop() }
+        let alias: Name = "external-db.default.svc.cluster.local."
+        #expect(try running.client().query(ForwardingTests.query(alias, id: 1)).answers.count == 2)
+        #expect(Self.asked(upstream) == ["db.example.com. a"])
+        Thread.sleep(forTimeInterval: 1.2)
+        // A cache hit, answered at once, that starts the refresh.
+        #expect(try running.client().query(ForwardingTests.query(alias, id: 2)).answers.count == 2)
+        #expect(running.eventually(timeout: .seconds(5)) { upstream.lookups.count == 2 })
+    }
+
     /// alias → ExternalName inside the cluster → a name outside: the whole chain, then the target's records.
     @Test func aChainThroughOurOwnAliasesIsChasedFromWhereItLeavesTheCluster() throws {
         let upstream = try FakeUpstream(ForwardingTests.answering([Self.target]))
