@@ -13,28 +13,45 @@ import Testing
 /// sockets are bound but never used: every query hits its cache. Release builds only.
 @Suite(.enabled(if: isOptimizedBuild, "allocation counts are only meaningful with -O"))
 struct ForwarderAllocationTests {
-    @Test func cacheHitsThroughTheWorkerAllocateNothing() throws {
-        let now = ContinuousClock.now
-        let base = try EventBase()
-        let forwarder = try Forwarder(
+    /// A forwarder whose sockets are bound but never used: every query of these tests hits its cache.
+    static func forwarder(on base: EventBase) throws -> Forwarder {
+        try Forwarder(
             base: base,
             configuration: ForwardConfiguration(upstreams: [try UpstreamAddress(parsing: "127.0.0.1:9")]),
             logger: Logger(label: "allocation-test"))
+    }
+
+    /// A worker's handler: the responder on the allocation fixture's table, handing over to `forwarder`.
+    static func handler(forwarding forwarder: Forwarder) throws -> WorkerQueryHandler {
+        WorkerQueryHandler(
+            responder: Responder(zones: ["cluster.local."], table: try AllocationFixture.table()), forwarder: forwarder)
+    }
+
+    /// The contexts a worker gives one client's UDP and TCP queries.
+    static func contexts() throws -> (udp: QueryContext, tcp: QueryContext) {
+        let client = try SocketAddress("127.0.0.1:5353")
+        return (
+            QueryContext(
+                transport: .udp, client: client,
+                route: ReplyRoute(channel: ReplyChannel(transport: .udp), connection: 0, client: client)),
+            QueryContext(
+                transport: .tcp, client: client,
+                route: ReplyRoute(channel: ReplyChannel(transport: .tcp), connection: 1, client: client))
+        )
+    }
+
+    @Test func cacheHitsThroughTheWorkerAllocateNothing() throws {
+        let now = ContinuousClock.now
+        let base = try EventBase()
+        let forwarder = try Self.forwarder(on: base)
         defer { forwarder.stop() }
         let (cache, lookups) = ResponseCacheAllocationTests.filledCache(now: now)
         defer { lookups.forEach { $0.query.deallocate() } }
         forwarder.cache = cache
-        let handler = WorkerQueryHandler(
-            responder: Responder(zones: ["cluster.local."], table: try AllocationFixture.table()), forwarder: forwarder)
+        let handler = try Self.handler(forwarding: forwarder)
         let response = UnsafeMutableRawBufferPointer.allocate(byteCount: 65535, alignment: 8)
         defer { response.deallocate() }
-        let client = try SocketAddress("127.0.0.1:5353")
-        let udp = QueryContext(
-            transport: .udp, client: client,
-            route: ReplyRoute(channel: ReplyChannel(transport: .udp), connection: 0, client: client))
-        let tcp = QueryContext(
-            transport: .tcp, client: client,
-            route: ReplyRoute(channel: ReplyChannel(transport: .tcp), connection: 1, client: client))
+        let (udp, tcp) = try Self.contexts()
         let contexts = lookups.map { $0.limit == 65535 ? tcp : udp }
 
         for (index, lookup) in lookups.enumerated() {
@@ -75,10 +92,7 @@ struct ForwarderAllocationTests {
     @Test func chasedCacheHitsThroughTheWorkerAllocateNothing() throws {
         let now = ContinuousClock.now
         let base = try EventBase()
-        let forwarder = try Forwarder(
-            base: base,
-            configuration: ForwardConfiguration(upstreams: [try UpstreamAddress(parsing: "127.0.0.1:9")]),
-            logger: Logger(label: "allocation-test"))
+        let forwarder = try Self.forwarder(on: base)
         defer { forwarder.stop() }
         let target = try Name("db.example.com.")
         let soa = ResponseCacheAllocationTests.record(
@@ -100,17 +114,10 @@ struct ForwarderAllocationTests {
             guard case .stored = cache.store(reply, for: key, now: now) else { fatalError("not cached: \(key)") }
         }
         forwarder.cache = cache
-        let handler = WorkerQueryHandler(
-            responder: Responder(zones: ["cluster.local."], table: try AllocationFixture.table()), forwarder: forwarder)
+        let handler = try Self.handler(forwarding: forwarder)
         let response = UnsafeMutableRawBufferPointer.allocate(byteCount: 65535, alignment: 8)
         defer { response.deallocate() }
-        let client = try SocketAddress("127.0.0.1:5353")
-        let udp = QueryContext(
-            transport: .udp, client: client,
-            route: ReplyRoute(channel: ReplyChannel(transport: .udp), connection: 0, client: client))
-        let tcp = QueryContext(
-            transport: .tcp, client: client,
-            route: ReplyRoute(channel: ReplyChannel(transport: .tcp), connection: 1, client: client))
+        let (udp, tcp) = try Self.contexts()
         let alias = "external-db.default.svc.cluster.local."
         let asks: [(name: String, type: RecordType, edns: EDNS?, checkingDisabled: Bool, context: QueryContext)] = [
             (alias, .a, EDNS(udpPayloadSize: 1232), false, udp), (alias, .a, nil, false, udp),
