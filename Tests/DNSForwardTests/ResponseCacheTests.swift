@@ -199,12 +199,37 @@ import Testing
         #expect(cache.counters.prefetches == 1)
     }
 
+    /// "Less than `prefetchPercent` of the TTL left" to the attosecond: exactly 10% left is not yet, just under is.
+    @Test(arguments: [(10, 90.0, false), (10, 90.000_001, true), (25, 74.9, false), (25, 75.5, true)])
+    func prefetchStartsWhenLessThanThePercentageIsLeft(percent: Int, seconds: Double, due: Bool) throws {
+        var configuration = ResponseCache.Configuration()
+        configuration.prefetchPercent = percent
+        configuration.prefetchHits = 1
+        var cache = ResponseCache(configuration: configuration)
+        cache.store(Self.positive([100]), for: Self.key, now: t0)
+        let hit = try cached(&cache, clientQuery("www.example."), clientLimit: 512, now: t0 + .seconds(seconds)).hit
+        #expect(hit.shouldPrefetch == due)
+    }
+
     @Test func unpopularEntryNearExpiryIsNotPrefetched() throws {
         var cache = ResponseCache()
         cache.store(Self.positive([100]), for: Self.key, now: t0)
         #expect(
             try cached(&cache, clientQuery("www.example."), clientLimit: 512, now: at(95)).hit.shouldPrefetch
                 == false)
+    }
+
+    /// Times are kept as nanoseconds (`CacheTime`): a stale window past any sensible length saturates instead of
+    /// overflowing, and the entry is still served stale a year on.
+    @Test func aHugeStaleWindowDoesNotOverflow() throws {
+        var configuration = ResponseCache.Configuration()
+        configuration.serveStale = .seconds(Int64.max)
+        var cache = ResponseCache(configuration: configuration)
+        cache.store(Self.positive([60]), for: Self.key, now: t0)
+        let (_, hit) = try cached(
+            &cache, clientQuery("www.example."), clientLimit: 512, now: t0 + .seconds(365 * 86400),
+            upstreamsFailed: true)
+        #expect(hit.isStale)
     }
 
     @Test func staleEntryIsServedOnlyWhenUpstreamsFailedAndWithinTheWindow() throws {
