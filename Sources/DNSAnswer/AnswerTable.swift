@@ -214,8 +214,13 @@ public final class AnswerTable: @unchecked Sendable {
     /// The node whose name is `key` (lowercased wire form).
     @inline(__always)
     func findNode(_ key: UnsafeRawBufferPointer) -> Location? {
-        let hash = AnswerTable.hash(key)
-        return index.probe(hash: hash) { part, index in
+        findNode(key, hash: AnswerTable.hash(key))
+    }
+
+    /// `findNode(_:)` for a caller that hashed `key` already (`AnswerTable.hash`) while reading it.
+    @inline(__always)
+    func findNode(_ key: UnsafeRawBufferPointer, hash: UInt32) -> Location? {
+        index.probe(hash: hash) { part, index in
             let view = views[part]
             let node = view.nodes![index]
             guard node.hash == hash else { return false }

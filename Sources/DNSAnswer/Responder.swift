@@ -69,7 +69,7 @@ public final class Responder {
     private let labelStarts: UnsafeMutableBufferPointer<Int>
     private let addressScratch: UnsafeMutableRawBufferPointer
     /// `prefetch`'s per-query state between its stages: each question (nil: unreadable), then its candidate node.
-    let prefetchQuestions: UnsafeMutableBufferPointer<PrefetchedQuestion?>
+    let prefetchQuestions: UnsafeMutableBufferPointer<ParsedQuery?>
     let prefetchLocations: UnsafeMutableBufferPointer<AnswerTable.Location?>
 
     public init(zones: [Name], table: AnswerTable? = nil) {
@@ -143,7 +143,7 @@ public final class Responder {
             return writeReply(query, parsed, response, rcode: .refused, authoritative: false)
         }
         let keyBytes = UnsafeRawBufferPointer(rebasing: key[0..<parsed.nameLength])
-        if let node = table.findNode(keyBytes) {
+        if let node = table.findNode(keyBytes, hash: parsed.nameHash) {
             let nodeEntry = table.node(node)
             let authority = Int(nodeEntry.authority)
             if let answer = table.answerLocation(node: node, type: parsed.questionType) {
@@ -208,6 +208,8 @@ public final class Responder {
 
     struct ParsedQuery {
         var nameLength = 0
+        /// `AnswerTable.hash` of the key (the lowercased name), worked out while copying it.
+        var nameHash: UInt32 = 0
         var labelCount = 0
         var questionEnd = 0
         var questionType: UInt16 = 0
@@ -218,15 +220,17 @@ public final class Responder {
         var dnssecOK = false
     }
 
-    /// Copies the question name, lowercased, into `key` and notes label starts. Compression in a question is refused:
-    /// nothing precedes it that a pointer could name.
-    private func parseQuestion(_ query: UnsafeRawBufferPointer, into parsed: inout ParsedQuery) -> Bool {
+    /// Copies the question name, lowercased, into `key`, hashing it on the way, and notes label starts. Compression
+    /// in a question is refused: nothing precedes it that a pointer could name.
+    func parseQuestion(_ query: UnsafeRawBufferPointer, into parsed: inout ParsedQuery) -> Bool {
         var offset = 12
         var length = 0
         var labels = 0
+        var hash = AnswerTable.hashBasis
         while true {
             guard offset < query.count else { return false }
             let labelLength = Int(query[offset])
+            hash = AnswerTable.hash(hash, adding: UInt8(labelLength))
             if labelLength == 0 {
                 key[length] = 0
                 length += 1
@@ -240,13 +244,16 @@ public final class Responder {
             labels += 1
             key[length] = UInt8(labelLength)
             for index in 1...labelLength {
-                key[length + index] = asciiLowercase(query[offset + index])
+                let byte = asciiLowercase(query[offset + index])
+                key[length + index] = byte
+                hash = AnswerTable.hash(hash, adding: byte)
             }
             length += 1 + labelLength
             offset += 1 + labelLength
         }
         guard offset + 4 <= query.count else { return false }
         parsed.nameLength = length
+        parsed.nameHash = hash
         parsed.labelCount = labels
         parsed.questionType = UInt16(query[offset]) << 8 | UInt16(query[offset + 1])
         parsed.questionClass = UInt16(query[offset + 2]) << 8 | UInt16(query[offset + 3])
