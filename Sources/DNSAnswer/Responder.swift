@@ -35,13 +35,35 @@ public final class Responder {
 
     /// Reads the note `respond` wrote into `response` along with `Responder.forward`.
     public static func handOver(in response: UnsafeRawBufferPointer) -> HandOver {
-        guard response.count > chaseNoteHeader, response[0] == handOverChase else { return .forward }
-        let length = Int(readUInt16(response, 1))
-        let replyEnd = chaseNoteHeader + length
-        guard replyEnd < response.count,
-            let target = Name(wireLabels: Array(response[replyEnd..<min(response.count, replyEnd + 256)])[...])
-        else { return .forward }
-        return .chase(reply: Array(response[chaseNoteHeader..<replyEnd]), target: target)
+        guard let note = ChaseNote(response), let target = Name(wireLabels: Array(note.target)[...]) else {
+            return .forward
+        }
+        return .chase(reply: Array(note.reply), target: target)
+    }
+
+    /// A `HandOver.chase` note read in place, for a forwarder that completes the alias without allocating.
+    public struct ChaseNote {
+        /// Our reply: the alias's CNAME records, as the client gets them.
+        public let reply: UnsafeRawBufferPointer
+        /// The name to complete the alias with, in wire form (labels only, any letter case).
+        public let target: UnsafeRawBufferPointer
+
+        /// `nil` when `response` holds no chase note, or one whose target is not a name of labels within the buffer.
+        public init?(_ response: UnsafeRawBufferPointer) {
+            guard response.count > chaseNoteHeader, response[0] == handOverChase else { return nil }
+            let replyEnd = chaseNoteHeader + Int(readUInt16(response, 1))
+            guard replyEnd < response.count else { return nil }
+            var offset = replyEnd
+            while true {
+                guard offset < response.count, offset - replyEnd < Name.maxWireLength else { return nil }
+                let label = Int(response[offset])
+                if label == 0 { break }
+                guard label <= Name.maxLabelLength else { return nil }
+                offset += 1 + label
+            }
+            reply = UnsafeRawBufferPointer(rebasing: response[chaseNoteHeader..<replyEnd])
+            target = UnsafeRawBufferPointer(rebasing: response[replyEnd...offset])
+        }
     }
 
     /// The table in force; `nil` until the first registry load succeeded (cluster-zone names get SERVFAIL then). A

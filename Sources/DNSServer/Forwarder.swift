@@ -291,7 +291,7 @@ final class Forwarder {
         guard let wire = WireQuery(query) else { return .notTried }
         if configuration.loopWatch != nil, wire.type == LoopDetector.probeType.rawValue { return .notTried }
         let limit = min(context.transport == .udp ? wire.udpLimit : Forwarder.tcpReplyLimit, response.count)
-        if let note = ChaseNote(UnsafeRawBufferPointer(response)) {
+        if let note = Responder.ChaseNote(UnsafeRawBufferPointer(response)) {
             return answerChaseFromCache(query, wire, note: note, into: response, limit: limit, now: now)
         }
         guard case .forward = Responder.handOver(in: UnsafeRawBufferPointer(response)) else { return .notTried }
@@ -311,7 +311,7 @@ final class Forwarder {
     /// starts, without allocating. Anything else (a miss, an expired entry, a reply `AliasReply` declines) is
     /// `.notTried`: nothing was counted or changed, and the decoding path does it all.
     private func answerChaseFromCache(
-        _ query: UnsafeRawBufferPointer, _ wire: WireQuery, note: ChaseNote,
+        _ query: UnsafeRawBufferPointer, _ wire: WireQuery, note: Responder.ChaseNote,
         into response: UnsafeMutableRawBufferPointer, limit: Int, now: ContinuousClock.Instant
     ) -> CacheAttempt {
         guard completesChasesInPlace, let alias = AliasReply(note.reply, target: note.target) else { return .notTried }

@@ -209,15 +209,16 @@ struct ChasedCacheHitTests {
         }
     }
 
-    /// `ChaseNote` reads the note as `Responder.handOver(in:)` does, the reader it stands in for.
+    /// `Responder.ChaseNote` reads the note as `Responder.handOver(in:)` does, where the note starts with the chase
+    /// marker and its header.
     static func expectNoteReadAlike(_ response: UnsafeRawBufferPointer) {
-        #expect(ChaseNote.marker == Responder.handOverChase)
-        #expect(ChaseNote.headerLength == Responder.chaseNoteHeader)
+        #expect(response[0] == Responder.handOverChase)
+        #expect(Responder.chaseNoteHeader + (Int(response[1]) << 8 | Int(response[2])) < response.count)
         guard case .chase(let reply, let target) = Responder.handOver(in: response) else {
             Issue.record("no chase note")
             return
         }
-        let note = ChaseNote(response)
+        let note = Responder.ChaseNote(response)
         #expect(note.map { Array($0.reply) } == reply)
         #expect(note.map { Array($0.target) } == target.wire)
     }
