@@ -380,26 +380,36 @@ def dnsperf(port, queries, duration, rate=None, verbose=False):
     return result
 
 
-def measure(server, queries, duration, rate):
+def saturate(server, queries, duration):
+    """dnsperf at saturation against `server`: its result, with the server's CPU µs per answered query and the busy
+    share of the server's and dnsperf's cores."""
     before = cpu_ticks(server.process.pid)
     cores_before = core_times()
-    saturated = dnsperf(server.port, queries, duration)
+    result = dnsperf(server.port, queries, duration)
     cores_after = core_times()
     after = cpu_ticks(server.process.pid)
-    fixed = dnsperf(server.port, queries, duration, rate=rate, verbose=True)
     micros = (after - before) * 1e6 / CLOCK_TICKS
+    result["cpu_us"] = micros / result["completed"] if result["completed"] else float("nan")
+    # At saturation, whichever core is busy all the time is the limit: the server's, or dnsperf's.
+    result["server_core_busy"] = busy_percent(cores_before, cores_after, SERVER_CORE)
+    result["client_core_busy"] = busy_percent(cores_before, cores_after, CLIENT_CORE)
+    return result
+
+
+def measure(server, queries, duration, rate):
+    saturated = saturate(server, queries, duration)
+    fixed = dnsperf(server.port, queries, duration, rate=rate, verbose=True)
     return {
         "qps": saturated["qps"],
         "avg_ms": saturated["avg_ms"],
         "lost": saturated["lost"] + fixed["lost"],
-        "cpu_us": micros / saturated["completed"] if saturated["completed"] else float("nan"),
+        "cpu_us": saturated["cpu_us"],
         "fixed_avg_ms": fixed["avg_ms"],
         "fixed_p99_ms": fixed["p99_ms"],
         "fixed_qps": fixed["qps"],
         "rss_mb": peak_rss_mb(server.process.pid),
-        # At saturation, whichever core is busy all the time is the limit: the server's, or dnsperf's.
-        "server_core_busy": busy_percent(cores_before, cores_after, SERVER_CORE),
-        "client_core_busy": busy_percent(cores_before, cores_after, CLIENT_CORE),
+        "server_core_busy": saturated["server_core_busy"],
+        "client_core_busy": saturated["client_core_busy"],
     }
 
 

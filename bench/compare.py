@@ -52,13 +52,10 @@ def main():
         for round_index in range(args.rounds):
             order = servers if round_index % 2 == 0 else list(reversed(servers))
             for name, server in order:
-                before = bench.cpu_ticks(server.process.pid)
-                result = bench.dnsperf(server.port, queries, args.duration)
-                after = bench.cpu_ticks(server.process.pid)
-                cpu = (after - before) * 1e6 / bench.CLOCK_TICKS / result["completed"]
-                runs[name].append((result["qps"], cpu))
-                print("round %d  %-50s qps %8.0f  CPU µs/query %.2f" % (round_index + 1, name, result["qps"], cpu),
-                      flush=True)
+                result = bench.saturate(server, queries, args.duration)
+                runs[name].append((result["qps"], result["cpu_us"]))
+                print("round %d  %-50s qps %8.0f  CPU µs/query %.2f" % (
+                    round_index + 1, name, result["qps"], result["cpu_us"]), flush=True)
         medians = {name: (statistics.median(qps for qps, _ in values), statistics.median(cpu for _, cpu in values))
                    for name, values in runs.items()}
         baseline, knot = medians[servers[0][0]], medians["Knot"]
