@@ -255,10 +255,10 @@ public struct AliasReply {
     private func forEachOfOurNames(_ body: (Int) -> Void) {
         var offset = 12
         body(offset)
-        offset = AliasReply.nameEnd(bytes, at: offset) + 4
+        offset = nameEnd(bytes, at: offset) + 4
         for _ in 0..<answerCount {
             body(offset)
-            let dataStart = AliasReply.nameEnd(bytes, at: offset) + AliasReply.fixedLength
+            let dataStart = nameEnd(bytes, at: offset) + AliasReply.fixedLength
             body(dataStart)
             offset = dataStart + Int(readUInt16(bytes, dataStart - 2))
         }
@@ -284,7 +284,7 @@ public struct AliasReply {
             return body(dataStart + 2, true)
         case RecordType.soa.rawValue:
             guard body(dataStart, true) else { return false }
-            return body(AliasReply.nameEnd(source, at: dataStart), true)
+            return body(nameEnd(source, at: dataStart), true)
         case RecordType.srv.rawValue where readUInt16(source, fixed + 2) == RecordClass.internet.rawValue:
             return body(dataStart + 6, false)
         default:
@@ -382,17 +382,6 @@ public struct AliasReply {
             offset += 1 + label
         }
         return nil
-    }
-
-    /// The offset after the name at `start` in a message already checked: after its root octet or its pointer.
-    static func nameEnd(_ bytes: UnsafeRawBufferPointer, at start: Int) -> Int {
-        var offset = start
-        while true {
-            let label = bytes[offset]
-            if label == 0 { return offset + 1 }
-            if label & 0xC0 == 0xC0 { return offset + 2 }
-            offset += 1 + Int(label)
-        }
     }
 
     /// `offset`, or where the pointers starting there lead.

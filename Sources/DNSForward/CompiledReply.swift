@@ -46,7 +46,7 @@ public struct CompiledReply: Sendable {
         for record in records {
             let start = writer.count
             writer.write(record)
-            ttlOffsets.append(CompiledReply.endOfName(writer.bytes, at: start) + 4)
+            ttlOffsets.append(writer.bytes.withUnsafeBytes { nameEnd($0, at: start) } + 4)
             recordEnds.append(writer.count)
         }
         bytes = writer.bytes
@@ -56,17 +56,6 @@ public struct CompiledReply: Sendable {
         authorityCount = reply.authorities.count
         flags = header.flags & ~(0x0100 | 0x0010)
         extendedResponseCode = reply.edns?.extendedResponseCode ?? 0
-    }
-
-    /// The offset after a name we wrote ourselves (labels, then a zero octet or a pointer).
-    private static func endOfName(_ bytes: [UInt8], at start: Int) -> Int {
-        var offset = start
-        while true {
-            let length = bytes[offset]
-            if length == 0 { return offset + 1 }
-            if length & 0xC0 == 0xC0 { return offset + 2 }
-            offset += 1 + Int(length)
-        }
     }
 
     /// The message size with every record and OPT for a client with EDNS.
@@ -193,6 +182,18 @@ public struct CompiledReply: Sendable {
     /// RD and CD bits, OPT only if it sent OPT, truncated (TC=1, whole records) to `clientLimit` bytes.
     public static func rewrite(reply: Message, for query: ClientQuery, clientLimit: Int) -> [UInt8] {
         CompiledReply(reply).rendered(for: query, limit: clientLimit)
+    }
+}
+
+/// The offset after the name at `start` in a message already checked or written by us: after its root octet or its
+/// pointer.
+func nameEnd(_ bytes: UnsafeRawBufferPointer, at start: Int) -> Int {
+    var offset = start
+    while true {
+        let length = bytes[offset]
+        if length == 0 { return offset + 1 }
+        if length & 0xC0 == 0xC0 { return offset + 2 }
+        offset += 1 + Int(length)
     }
 }
 
